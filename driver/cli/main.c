@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * protobrain: the command-line tool, the one place that joins compiler and driver.
+ *   protobrain asm PROG.pbs -o PROG.pbin
+ *   protobrain disasm PROG.pbin [-o PROG.pbs]
+ *   protobrain run PROG.pbin --backend ref --input IN.npy --output OUT.npy
+ * Exit status: 0 success, 1 failure (bad input file, accelerator error), 2 usage error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asm.h"
+#include "npy.h"
+#include "protobrain/isa.h"
+#include "protobrain/pbin.h"
+#include "refmodel.h"
+#include "tensor_io.h"
+
+#define MAX_BINDINGS 16
+
+static const char *prog_name = "protobrain";
+
+static void usage_main(FILE *f) {
+  fprintf(f,
+          "usage: protobrain <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  asm      assemble a text program (.pbs) into a program binary (.pbin)\n"
+          "  disasm   print a program binary as assembly text\n"
+          "  run      run a program on a backend with .npy tensors in and out\n"
+          "  help     show this help, or `protobrain help <command>`\n"
+          "\n"
+          "Every command takes --help. Exit status: 0 ok, 1 error, 2 usage error.\n");
+}
+
+static void usage_asm(FILE *f) {
+  fprintf(f,
+          "usage: protobrain asm PROG.pbs -o PROG.pbin\n"
+          "\n"
+          "Assemble Protobrain assembly (docs/asm.md) into a program binary (docs/pbin.md).\n"
+          "Errors are reported as FILE:LINE:COL: error: message.\n"
+          "\n"
+          "  -o, --output FILE   the .pbin to write (required)\n");
+}
+
+static void usage_disasm(FILE *f) {
+  fprintf(f,
+          "usage: protobrain disasm PROG.pbin [-o PROG.pbs]\n"
+          "\n"
+          "Print a program binary as assembly that `protobrain asm` turns back into the same program.\n"
+          "\n"
+          "  -o, --output FILE   write the text to FILE instead of standard output\n");
+}
+
+static void usage_run(FILE *f) {
+  fprintf(f,
+          "usage: protobrain run PROG.pbin [--backend ref] --input [NAME=]IN.npy ... [--output [NAME=]OUT.npy ...]\n"
+          "\n"
+          "Load the program, write its input tensors, run it to HALT and write its output tensors.\n"
+          "A float32 .npy given for an int8 tensor is quantized with the tensor's scale and zero\n"
+          "point (ONNX QuantizeLinear); an output tensor marked float is dequantized (ONNX\n"
+          "DequantizeLinear) unless --raw is given.\n"
+          "\n"
+          "  --backend NAME      ref (the C reference model; default)\n"
+          "  --input [NAME=]F    an input tensor from a .npy file; NAME may be left out when the\n"
+          "                      program has one input (repeat for several inputs)\n"
+          "  --output [NAME=]F   write an output tensor to a .npy file (repeat for several)\n"
+          "  --raw               write outputs as the integers the accelerator produced\n"
+          "  --stats             print the performance counters to stderr\n"
+          "  --max-instrs N      stop with an error after N instructions (default: unlimited)\n");
+}
+
+/* ---- small utilities ---- */
+
+static int read_file(const char *path, char **out, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "%s: cannot open '%s': %s\n", prog_name, path, strerror(errno));
+    return -1;
+  }
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap + 1);
+  for (;;) {
+    if (!buf) break;
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (n < cap) break;
+    char *nb = realloc(buf, 2 * cap + 1);
+    if (!nb) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    buf = nb;
+    cap *= 2;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!buf || bad) {
+    free(buf);
+    fprintf(stderr, "%s: cannot read '%s'\n", prog_name, path);
+    return -1;
+  }
+  buf[n] = 0;
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+static int is_help(const char *a) { return !strcmp(a, "--help") || !strcmp(a, "-h"); }
+
+/* ---- asm ---- */
+
+static int cmd_asm(int argc, char **argv) {
+  const char *in = NULL, *out = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (is_help(argv[i])) {
+      usage_asm(stdout);
+      return 0;
+    } else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
+      out = argv[++i];
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "protobrain asm: unknown option '%s'\n", argv[i]);
+      usage_asm(stderr);
+      return 2;
+    } else if (!in) {
+      in = argv[i];
+    } else {
+      fprintf(stderr, "protobrain asm: more than one input file\n");
+      return 2;
+    }
+  }
+  if (!in || !out) {
+    usage_asm(stderr);
+    return 2;
+  }
+  char *src;
+  size_t len;
+  if (read_file(in, &src, &len)) return 1;
+  if (strlen(src) != len) {
+    fprintf(stderr, "%s: '%s' contains a NUL byte; not assembly text\n", prog_name, in);
+    free(src);
+    return 1;
+  }
+  pb_program_t p;
+  char err[512];
+  int rc = pb_asm(src, in, &p, err, sizeof err);
+  free(src);
+  if (rc) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  pb_error_t e;
+  rc = pb_program_save(&p, out, &e);
+  if (rc) fprintf(stderr, "%s: %s\n", prog_name, e.msg);
+  pb_program_free(&p);
+  return rc ? 1 : 0;
+}
+
+/* ---- disasm ---- */
+
+static int cmd_disasm(int argc, char **argv) {
+  const char *in = NULL, *out = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (is_help(argv[i])) {
+      usage_disasm(stdout);
+      return 0;
+    } else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
+      out = argv[++i];
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "protobrain disasm: unknown option '%s'\n", argv[i]);
+      usage_disasm(stderr);
+      return 2;
+    } else if (!in) {
+      in = argv[i];
+    } else {
+      fprintf(stderr, "protobrain disasm: more than one input file\n");
+      return 2;
+    }
+  }
+  if (!in) {
+    usage_disasm(stderr);
+    return 2;
+  }
+  pb_program_t p;
+  pb_error_t e;
+  if (pb_program_load(in, &p, &e)) {
+    fprintf(stderr, "%s: %s: %s\n", prog_name, in, e.msg);
+    return 1;
+  }
+  char *text = pb_disasm(&p);
+  pb_program_free(&p);
+  if (!text) {
+    fprintf(stderr, "%s: out of memory\n", prog_name);
+    return 1;
+  }
+  FILE *f = out ? fopen(out, "w") : stdout;
+  if (!f) {
+    fprintf(stderr, "%s: cannot create '%s': %s\n", prog_name, out, strerror(errno));
+    free(text);
+    return 1;
+  }
+  int ok = fputs(text, f) >= 0;
+  if (out && fclose(f) != 0) ok = 0;
+  free(text);
+  if (!ok) {
+    fprintf(stderr, "%s: cannot write '%s'\n", prog_name, out ? out : "standard output");
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- run ---- */
+
+typedef struct {
+  const char *name; /* NULL: the only tensor of its kind */
+  const char *path;
+} binding_t;
+
+static int parse_binding(const char *arg, binding_t *b) {
+  const char *eq = strchr(arg, '=');
+  if (eq) {
+    static char names[2 * MAX_BINDINGS][PB_NAME_MAX];
+    static int used;
+    size_t l = (size_t)(eq - arg);
+    if (l == 0 || l >= PB_NAME_MAX || used == 2 * MAX_BINDINGS) return -1;
+    memcpy(names[used], arg, l);
+    names[used][l] = 0;
+    b->name = names[used++];
+    b->path = eq + 1;
+  } else {
+    b->name = NULL;
+    b->path = arg;
+  }
+  return 0;
+}
+
+/* The tensor of `kind` a binding refers to; prints an error and returns NULL if none. */
+static const pb_tensor_t *find_tensor(const pb_program_t *p, unsigned kind, const binding_t *b) {
+  const char *what = kind == PB_TENSOR_INPUT ? "input" : "output";
+  const pb_tensor_t *only = NULL;
+  unsigned count = 0;
+  for (uint32_t i = 0; i < p->n_tensors; i++) {
+    if (p->tensors[i].kind != kind) continue;
+    count++;
+    only = &p->tensors[i];
+    if (b->name && !strcmp(p->tensors[i].name, b->name)) return &p->tensors[i];
+  }
+  if (!b->name && count == 1) return only;
+  if (b->name)
+    fprintf(stderr, "%s run: the program has no %s tensor named '%s'; its %ss:", prog_name, what, b->name, what);
+  else
+    fprintf(stderr, "%s run: the program has %u %s tensors; name one with NAME=FILE:", prog_name, count, what);
+  for (uint32_t i = 0; i < p->n_tensors; i++)
+    if (p->tensors[i].kind == kind) fprintf(stderr, " '%s'", p->tensors[i].name);
+  fprintf(stderr, "%s\n", count ? "" : " none");
+  return NULL;
+}
+
+static void shape_str(char *buf, size_t len, unsigned rank, const uint64_t *dims) {
+  size_t o = (size_t)snprintf(buf, len, "(");
+  for (unsigned i = 0; i < rank && o < len; i++)
+    o += (size_t)snprintf(buf + o, len - o, "%llu%s", (unsigned long long)dims[i], i + 1 < rank ? ", " : "");
+  if (o < len) snprintf(buf + o, len - o, ")");
+}
+
+static int put_input(pb_model_t *m, const pb_program_t *p, const binding_t *b) {
+  const pb_tensor_t *t = find_tensor(p, PB_TENSOR_INPUT, b);
+  if (!t) return -1;
+  pb_npy_t a;
+  char err[512];
+  if (pb_npy_read(b->path, &a, err, sizeof err)) {
+    fprintf(stderr, "%s run: input '%s': %s\n", prog_name, t->name, err);
+    return -1;
+  }
+  uint64_t want[PB_MAX_RANK];
+  for (unsigned d = 0; d < t->rank; d++) want[d] = t->dims[d];
+  int same = a.rank == t->rank;
+  for (unsigned d = 0; same && d < t->rank; d++) same = a.dims[d] == want[d];
+  if (!same) {
+    char g[128], w[128];
+    shape_str(g, sizeof g, a.rank, a.dims);
+    shape_str(w, sizeof w, t->rank, want);
+    fprintf(stderr, "%s run: input '%s' from '%s': shape %s does not match the program's %s\n", prog_name, t->name,
+            b->path, g, w);
+    pb_npy_free(&a);
+    return -1;
+  }
+  int rc = pb_tensor_put(t, pb_model_host(m), pb_model_hw(m)->host_bytes, a.data, a.dtype, err, sizeof err);
+  if (rc) fprintf(stderr, "%s run: input '%s' from '%s': %s\n", prog_name, t->name, b->path, err);
+  pb_npy_free(&a);
+  return rc;
+}
+
+static int get_output(pb_model_t *m, const pb_program_t *p, const binding_t *b, int raw) {
+  const pb_tensor_t *t = find_tensor(p, PB_TENSOR_OUTPUT, b);
+  if (!t) return -1;
+  unsigned dt = (!raw && (t->flags & PB_TF_FLOAT_IO)) ? PB_DT_FLOAT32 : t->dtype;
+  uint64_t n = pb_tensor_elems(t), dims[PB_MAX_RANK];
+  for (unsigned d = 0; d < t->rank; d++) dims[d] = t->dims[d];
+  void *buf = malloc(n * pb_dtype_size(dt) + 1);
+  char err[512];
+  int rc = -1;
+  if (!buf)
+    fprintf(stderr, "%s run: out of memory\n", prog_name);
+  else if (pb_tensor_get(t, pb_model_host(m), pb_model_hw(m)->host_bytes, buf, dt, err, sizeof err))
+    fprintf(stderr, "%s run: output '%s': %s\n", prog_name, t->name, err);
+  else if (pb_npy_write(b->path, dt, t->rank, dims, buf, err, sizeof err))
+    fprintf(stderr, "%s run: output '%s': %s\n", prog_name, t->name, err);
+  else
+    rc = 0;
+  free(buf);
+  return rc;
+}
+
+static int cmd_run(int argc, char **argv) {
+  const char *prog = NULL, *backend = "ref";
+  binding_t ins[MAX_BINDINGS], outs[MAX_BINDINGS];
+  int nin = 0, nout = 0, stats = 0, raw = 0;
+  unsigned long long max_instrs = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int has_val = i + 1 < argc;
+    if (is_help(a)) {
+      usage_run(stdout);
+      return 0;
+    } else if (!strcmp(a, "--backend") && has_val) {
+      backend = argv[++i];
+    } else if (!strcmp(a, "--input") && has_val) {
+      if (nin == MAX_BINDINGS || parse_binding(argv[++i], &ins[nin++])) {
+        fprintf(stderr, "%s run: bad --input '%s'\n", prog_name, argv[i]);
+        return 2;
+      }
+    } else if (!strcmp(a, "--output") && has_val) {
+      if (nout == MAX_BINDINGS || parse_binding(argv[++i], &outs[nout++])) {
+        fprintf(stderr, "%s run: bad --output '%s'\n", prog_name, argv[i]);
+        return 2;
+      }
+    } else if (!strcmp(a, "--stats")) {
+      stats = 1;
+    } else if (!strcmp(a, "--raw")) {
+      raw = 1;
+    } else if (!strcmp(a, "--max-instrs") && has_val) {
+      char *end;
+      max_instrs = strtoull(argv[++i], &end, 0);
+      if (*end || !max_instrs) {
+        fprintf(stderr, "%s run: --max-instrs wants a positive integer, got '%s'\n", prog_name, argv[i]);
+        return 2;
+      }
+    } else if (a[0] == '-') {
+      fprintf(stderr, "%s run: unknown option or missing value: '%s'\n", prog_name, a);
+      usage_run(stderr);
+      return 2;
+    } else if (!prog) {
+      prog = a;
+    } else {
+      fprintf(stderr, "%s run: more than one program given ('%s', '%s')\n", prog_name, prog, a);
+      return 2;
+    }
+  }
+  if (!prog) {
+    usage_run(stderr);
+    return 2;
+  }
+  if (strcmp(backend, "ref") != 0) {
+    fprintf(stderr, "%s run: unknown backend '%s' (available: ref)\n", prog_name, backend);
+    return 2;
+  }
+  pb_program_t p;
+  pb_error_t e;
+  if (pb_program_load(prog, &p, &e)) {
+    fprintf(stderr, "%s run: %s: %s\n", prog_name, prog, e.msg);
+    return 1;
+  }
+  int rc = 1;
+  pb_model_t *m = pb_model_new(&p.hw);
+  if (!m) {
+    fprintf(stderr, "%s run: cannot allocate a model for n=%u sp_rows=%u acc_rows=%u host_bytes=%u\n", prog_name,
+            p.hw.n, p.hw.sp_rows, p.hw.acc_rows, p.hw.host_bytes);
+    goto out;
+  }
+  if (pb_model_load_program(m, &p, &e)) {
+    fprintf(stderr, "%s run: %s: %s\n", prog_name, prog, e.msg);
+    goto out;
+  }
+  for (int i = 0; i < nin; i++)
+    if (put_input(m, &p, &ins[i])) goto out;
+  pb_model_start(m, p.code_addr, p.code_len);
+  pb_state_t st = pb_model_run(m, max_instrs);
+  const pb_model_counters_t *c = pb_model_counters(m);
+  if (stats)
+    fprintf(stderr, "stats: backend ref, %llu instructions, %llu MACs, %llu DMA bytes\n", (unsigned long long)c->instrs,
+            (unsigned long long)c->macs, (unsigned long long)c->dma_bytes);
+  if (st == PB_STATE_RUNNING) {
+    fprintf(stderr, "%s run: %s: stopped after --max-instrs %llu instructions at pc %u without HALT\n", prog_name,
+            prog, max_instrs, pb_model_pc(m));
+    goto out;
+  }
+  if (st == PB_STATE_ERROR) {
+    uint32_t pc = pb_model_pc(m);
+    char line[256] = "(past the end of the program)";
+    if (pc < p.code_len) {
+      pb_word_t w;
+      memcpy(w.bytes, p.code + (size_t)pc * PB_INSTR_BYTES, PB_INSTR_BYTES);
+      pb_disasm_word(&w, line, sizeof line);
+    }
+    unsigned code = pb_model_error(m);
+    fprintf(stderr, "%s run: %s: accelerator stopped with error %s (%u) at pc %u: %s\n  %s\n", prog_name, prog,
+            pb_isa_error_name(code), code, pc, line, pb_isa_error_text(code));
+    goto out;
+  }
+  for (int i = 0; i < nout; i++)
+    if (get_output(m, &p, &outs[i], raw)) goto out;
+  rc = 0;
+out:
+  pb_model_free(m);
+  pb_program_free(&p);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage_main(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (is_help(cmd) || !strcmp(cmd, "help")) {
+    if (argc > 2 && !strcmp(argv[2], "asm")) usage_asm(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "disasm")) usage_disasm(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "run")) usage_run(stdout);
+    else usage_main(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "asm")) return cmd_asm(argc - 1, argv + 1);
+  if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 1, argv + 1);
+  if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+  fprintf(stderr, "protobrain: unknown command '%s'\n", cmd);
+  usage_main(stderr);
+  return 2;
+}

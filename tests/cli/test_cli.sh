@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The protobrain command: help, asm/disasm round trip, run with .npy in and out,
+# and clear errors (non-zero exit, never a crash) for bad files and bad tensors.
+# numpy (from .venv) only writes inputs and computes the expected output independently.
+cd "$(dirname "$0")/../.."
+source tests/lib/check.sh
+PY=.venv/bin/python
+T=$CHECK_TMP
+
+for PB in build/protobrain build/san/protobrain; do
+  tag=$(basename "$(dirname "$PB")")
+  # --- help on every command
+  check "$tag help" $PB --help
+  for c in asm disasm run; do
+    check "$tag $c --help" $PB $c --help
+    check "$tag help $c" bash -c "$PB help $c | grep -q 'usage: protobrain $c'"
+  done
+  check_fails "$tag unknown command" "unknown command" $PB frobnicate
+  check "$tag no args exits 2" bash -c "$PB; test \$? = 2"
+
+  # --- asm / disasm round trip
+  check "$tag asm example" $PB asm tests/asm/matmul2x2.pbs -o $T/p.pbin
+  check "$tag disasm" $PB disasm $T/p.pbin -o $T/p.pbs
+  check "$tag re-asm" $PB asm $T/p.pbs -o $T/p2.pbin
+  check "$tag asm(disasm(asm(x))) == asm(x) bytes" cmp $T/p.pbin $T/p2.pbin
+  check "$tag disasm is stable" bash -c "$PB disasm $T/p2.pbin | diff - $T/p.pbs"
+  check_fails "$tag asm syntax error has line:col" "bad.pbs:2:1: error" bash -c \
+    "printf '.hw n=4 sp_rows=4 acc_rows=4 host_bytes=4096\nFROB x=1\nHALT\n' > $T/bad.pbs; $PB asm $T/bad.pbs -o $T/bad.pbin"
+
+  # --- run: int8 input, independent numpy check
+  $PY -c "import numpy as np; np.save('$T/x.npy', np.array([[1,2],[3,-4]], dtype=np.int8))"
+  check "$tag run ref" $PB run $T/p.pbin --backend ref --input $T/x.npy --output $T/y.npy
+  check "$tag output = relu(x W + b) by numpy" $PY -c "
+import numpy as np
+x = np.load('$T/x.npy').astype(np.int64); W = np.array([[5,6],[7,-8]]); b = np.array([10,-20])
+want = np.clip(x @ W + b, 0, 127).astype(np.int8)
+got = np.load('$T/y.npy')
+assert got.dtype == np.int8 and got.shape == (2,2), (got.dtype, got.shape)
+assert (got == want).all(), (got, want)
+assert (want == np.array([[29,0],[0,30]])).all()  # the README's hand calculation
+"
+  check "$tag named input" $PB run $T/p.pbin --input x=$T/x.npy --output y=$T/y2.npy
+  check "$tag named output equals" cmp $T/y.npy $T/y2.npy
+  # float input is quantized (scale 1, zp 0): 1.2 -> 1, 2.5 -> 2 (half to even), 3.0, -4.4 -> -4
+  $PY -c "import numpy as np; np.save('$T/xf.npy', np.array([[1.2,2.5],[3.0,-4.4]], dtype=np.float32))"
+  check "$tag float input quantized" $PB run $T/p.pbin --input $T/xf.npy --output $T/yf.npy
+  check "$tag float input gives the int8 result" cmp $T/y.npy $T/yf.npy
+  check "$tag --stats" bash -c "$PB run $T/p.pbin --input $T/x.npy --stats 2>&1 | grep -q '8 instructions, 32 MACs'"
+
+  # --- bad tensors
+  $PY -c "import numpy as np; np.save('$T/x32.npy', np.zeros((3,2), dtype=np.int8)); np.save('$T/xi.npy', np.zeros((2,2), dtype=np.int32))"
+  check_fails "$tag wrong shape" "shape (3, 2) does not match the program's (2, 2)" $PB run $T/p.pbin --input $T/x32.npy
+  check_fails "$tag wrong dtype" "is i8; got i32" $PB run $T/p.pbin --input $T/xi.npy
+  check_fails "$tag unknown input name" "no input tensor named 'z'" $PB run $T/p.pbin --input z=$T/x.npy
+  check_fails "$tag missing npy" "cannot open" $PB run $T/p.pbin --input $T/nope.npy
+  printf 'not a numpy file' > $T/junk.npy
+  check_fails "$tag not an npy" "not a .npy file" $PB run $T/p.pbin --input $T/junk.npy
+  check_fails "$tag unknown backend" "unknown backend" $PB run $T/p.pbin --backend tpu
+
+  # --- bad program files
+  check_fails "$tag missing program" "cannot open" $PB run $T/none.pbin
+  head -c 40 $T/p.pbin > $T/trunc.pbin
+  check_fails "$tag truncated pbin" "truncated" $PB run $T/trunc.pbin
+  cp $T/p.pbin $T/corrupt.pbin
+  printf '\x55' | dd of=$T/corrupt.pbin bs=1 seek=100 conv=notrunc status=none
+  check_fails "$tag corrupted pbin" "crc32" $PB run $T/corrupt.pbin
+  check_fails "$tag disasm corrupted pbin" "crc32" $PB disasm $T/corrupt.pbin
+
+  # --- an accelerator error: exit 1, error name and PC
+  printf '.hw n=4 sp_rows=8 acc_rows=8 host_bytes=4096\nLOAD sp_col=0 cols=4 sp_addr=7 rows=2 host_stride=4 host_addr=0x100\nHALT\n' > $T/err.pbs
+  check "$tag asm err program" $PB asm $T/err.pbs -o $T/err.pbin
+  check_fails "$tag SP_RANGE reported with pc" "SP_RANGE (4) at pc 0" $PB run $T/err.pbin
+  printf '.hw n=4 sp_rows=8 acc_rows=8 host_bytes=4096\nSYNC\n' > $T/nohalt.pbs
+  check "$tag asm no-halt program" $PB asm $T/nohalt.pbs -o $T/nohalt.pbin
+  check_fails "$tag PC_RANGE past the end" "PC_RANGE (7) at pc 1" $PB run $T/nohalt.pbin
+done
+check_done test_cli

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `make demo`. Until the compiler lands, the demo runs the hand-written example
+# (tests/asm/matmul2x2.pbs) on the C reference model and checks it against numpy;
+# the Fashion-MNIST end-to-end demo (compile, Verilated RTL, accuracy) replaces it
+# when the compiler, RTL and driver issues are done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PB=build/protobrain
+OUT=build/demo
+mkdir -p $OUT
+echo "== assemble tests/asm/matmul2x2.pbs"
+$PB asm tests/asm/matmul2x2.pbs -o $OUT/matmul2x2.pbin
+$PB disasm $OUT/matmul2x2.pbin | grep -v '^\s*;' | grep -E '^[A-Z]' | sed 's/^/   /'
+echo "== run on the C reference model"
+.venv/bin/python -c "import numpy as np; np.save('$OUT/x.npy', np.array([[1, 2], [3, -4]], dtype=np.int8))"
+$PB run $OUT/matmul2x2.pbin --backend ref --input $OUT/x.npy --output $OUT/y.npy --stats
+.venv/bin/python - "$OUT" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+x = np.load(f"{out}/x.npy"); y = np.load(f"{out}/y.npy")
+want = np.clip(x.astype(np.int64) @ np.array([[5, 6], [7, -8]]) + np.array([10, -20]), 0, 127)
+print("   x =", x.tolist())
+print("   y =", y.tolist(), " numpy relu(x.W + b) =", want.tolist(), " match:", bool((y == want).all()))
+sys.exit(0 if (y == want).all() else 1)
+PY
+echo "The Fashion-MNIST demo (compile an ONNX network, run it on the Verilated RTL, accuracy and"
+echo "cycles) arrives with the compiler, RTL and driver; see README 'Status'."

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install every Debian package and the Python .venv that Protobrain's targets need.
+# Idempotent: installs only what is missing; a second run changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian 12 packages (DESIGN.md section 8) and what needs them.
+PKGS=(
+  # C toolchain
+  build-essential pkg-config
+  # RTL simulation, lint, synthesis; iCE40 place-and-route and bitstream
+  verilator iverilog yosys nextpnr-ice40 fpga-icestorm
+  # SystemC/TLM-2.0 virtual platform
+  libsystemc-dev
+  # float interpreter (calibration) and benchmarks
+  libopenblas-dev
+  # ONNX import in C
+  protobuf-c-compiler libprotobuf-c-dev libonnx-dev
+  # training, export, onnxruntime checks
+  python3-venv python3-numpy python3-torch python3-onnx
+  # data: the demo and the ONNX conformance tests
+  dataset-fashion-mnist libonnx-testdata
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "deps: Debian packages present (${#PKGS[@]} checked)"
+fi
+
+# Python: Debian's torch/onnx/numpy plus PyPI's onnxruntime in one venv.
+if [ ! -x .venv/bin/python ]; then
+  echo "deps: creating .venv (system site packages: Debian's torch, onnx, numpy)"
+  /usr/bin/python3 -m venv --system-site-packages .venv
+fi
+if ! .venv/bin/python -c "import onnxruntime" 2>/dev/null; then
+  echo "deps: pip install onnxruntime into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check onnxruntime
+fi
+echo "deps: .venv ready ($(.venv/bin/python -c 'import onnxruntime, numpy; print("onnxruntime", onnxruntime.__version__, "numpy", numpy.__version__)'))"
