@@ -14,11 +14,14 @@ PYTHON    ?= .venv/bin/python
 BUILD     := build
 CSTD      := -std=c11 -D_POSIX_C_SOURCE=200809L
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-INCS      := -Iinclude -Icommon -Isim -Icompiler -Idriver
+GEN_DIR   := $(BUILD)/gen
+INCS      := -Iinclude -Icommon -Isim -Icompiler -Idriver -I$(GEN_DIR)
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(INCS) $(CFLAGS)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDLIBS    := -lm
+LDLIBS    := -lprotobuf-c -lopenblas -lm
+PROTOC_C  ?= protoc-c
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 
 # ---- sources: each library is every .c file of its directory ----
 COMMON_SRC   := $(wildcard common/*.c)
@@ -28,10 +31,12 @@ DRIVER_SRC   := $(wildcard driver/*.c)
 CLI_SRC      := $(wildcard driver/cli/*.c)
 LIB_SRC      := $(COMMON_SRC) $(SIM_SRC) $(COMPILER_SRC) $(DRIVER_SRC)
 TEST_SRC     := $(wildcard tests/unit/test_*.c)
-HEADERS      := $(wildcard include/protobrain/*.h common/*.h sim/*.h compiler/*.h driver/*.h tests/lib/*.h)
+HEADERS      := $(wildcard include/protobrain/*.h common/*.h sim/*.h compiler/*.h compiler/*/*.h driver/*.h tests/lib/*.h) \
+                $(GEN_DIR)/onnx.pb-c.h
 
-LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-LIB_SAN_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+COMPILER_SRC += $(wildcard compiler/*/*.c)
+LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/onnx.pb-c.o
+LIB_SAN_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/%.o) $(BUILD)/san/gen/onnx.pb-c.o
 TEST_BIN     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SAN_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 CLI          := $(BUILD)/protobrain
@@ -51,6 +56,20 @@ help: ## list the targets
 
 deps: ## install every Debian package and the .venv the targets need (idempotent)
 	@tools/deps.sh
+
+# ONNX protobuf bindings, generated at build time from Debian's onnx.proto (libonnx-dev)
+$(GEN_DIR)/onnx.pb-c.c $(GEN_DIR)/onnx.pb-c.h: $(ONNX_PROTO)
+	@mkdir -p $(GEN_DIR)
+	$(PROTOC_C) --c_out=$(GEN_DIR) -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+# generated code: compiled without our warning set
+$(BUILD)/obj/gen/onnx.pb-c.o: $(GEN_DIR)/onnx.pb-c.c $(GEN_DIR)/onnx.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -I$(GEN_DIR) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/gen/onnx.pb-c.o: $(GEN_DIR)/onnx.pb-c.c $(GEN_DIR)/onnx.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -I$(GEN_DIR) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -17,7 +17,7 @@ localparam logic [7:0] PB_OP_LOAD = 8'h01;  // host -> scratchpad, 2-D: rows x c
 localparam logic [7:0] PB_OP_LOAD_ACC = 8'h02;  // host int32 rows -> accumulator rows (N int32 each, 2-D)
 localparam logic [7:0] PB_OP_WEIGHTS = 8'h03;  // scratchpad rows sp_addr..sp_addr+N-1 -> next weight buffer
 localparam logic [7:0] PB_OP_MATMUL = 8'h04;  // acc[acc_addr+r] (+)= sp[sp_addr+r] x W for r < rows
-localparam logic [7:0] PB_OP_ACTIVATE = 8'h05;  // sp[sp_addr+r] = clamp(zp + requant(acc[acc_addr+r] + bias)) for r < rows
+localparam logic [7:0] PB_OP_ACTIVATE = 8'h05;  // sp[sp_addr+r] = requant(max over pool rows of acc + bias) for r < rows
 localparam logic [7:0] PB_OP_STORE = 8'h06;  // scratchpad -> host, 2-D: rows x cols bytes, starting at column sp_col
 localparam logic [7:0] PB_OP_CONFIG = 8'h07;  // load N x {bias, multiplier} from host; set zp, lo, hi
 localparam logic [7:0] PB_OP_SYNC = 8'h08;  // wait until every unit is idle
@@ -54,12 +54,16 @@ localparam int PB_MATMUL_ROWS_LSB = 48;
 localparam int PB_MATMUL_ROWS_W = 16;  // unsigned activation rows to stream, >= 1
 localparam int PB_MATMUL_ACC_ADDR_LSB = 64;
 localparam int PB_MATMUL_ACC_ADDR_W = 16;  // unsigned first accumulator row written
+localparam int PB_ACTIVATE_POOL_LSB = 8;
+localparam int PB_ACTIVATE_POOL_W = 5;  // unsigned accumulator rows max-pooled into each output row, 1..16
 localparam int PB_ACTIVATE_SP_ADDR_LSB = 32;
 localparam int PB_ACTIVATE_SP_ADDR_W = 16;  // unsigned first scratchpad row written
 localparam int PB_ACTIVATE_ROWS_LSB = 48;
 localparam int PB_ACTIVATE_ROWS_W = 16;  // unsigned rows to convert, >= 1
 localparam int PB_ACTIVATE_ACC_ADDR_LSB = 64;
 localparam int PB_ACTIVATE_ACC_ADDR_W = 16;  // unsigned first accumulator row read
+localparam int PB_ACTIVATE_POOL_STRIDE_LSB = 80;
+localparam int PB_ACTIVATE_POOL_STRIDE_W = 16;  // unsigned accumulator rows between pooled rows
 localparam int PB_STORE_SP_COL_LSB = 8;
 localparam int PB_STORE_SP_COL_W = 8;  // unsigned first scratchpad column read
 localparam int PB_STORE_COLS_LSB = 16;
@@ -86,7 +90,7 @@ localparam logic [127:0] PB_LOAD_RSVD = 128'h00000000ff00000000000000ff000000;
 localparam logic [127:0] PB_LOAD_ACC_RSVD = 128'h00000000ff00000000000000ffffff00;
 localparam logic [127:0] PB_WEIGHTS_RSVD = 128'hffffffffffffffffffff0000ffffff00;
 localparam logic [127:0] PB_MATMUL_RSVD = 128'hffffffffffff000000000000fffffe00;
-localparam logic [127:0] PB_ACTIVATE_RSVD = 128'hffffffffffff000000000000ffffff00;
+localparam logic [127:0] PB_ACTIVATE_RSVD = 128'hffffffff0000000000000000ffffe000;
 localparam logic [127:0] PB_STORE_RSVD = 128'h00000000ff00000000000000ff000000;
 localparam logic [127:0] PB_CONFIG_RSVD = 128'h00000000ffffffffffffffff00000000;
 localparam logic [127:0] PB_SYNC_RSVD = 128'hffffffffffffffffffffffffffffff00;

@@ -181,10 +181,11 @@ static pb_hw_error_t validate(const pb_model_t *m, const pb_instr_t *ip) {
     return PB_ERR_NONE;
   }
   case PB_OP_ACTIVATE: {
-    uint64_t rows = (uint64_t)F(ACTIVATE_rows);
-    if (rows == 0) return PB_ERR_FIELD_RANGE;
+    uint64_t rows = (uint64_t)F(ACTIVATE_rows), pool = (uint64_t)F(ACTIVATE_pool);
+    if (rows == 0 || pool == 0 || pool > PB_POOL_MAX) return PB_ERR_FIELD_RANGE;
     if ((uint64_t)F(ACTIVATE_sp_addr) + rows > sp) return PB_ERR_SP_RANGE;
-    if ((uint64_t)F(ACTIVATE_acc_addr) + rows > acc) return PB_ERR_ACC_RANGE;
+    if ((uint64_t)F(ACTIVATE_acc_addr) + (pool - 1) * (uint64_t)F(ACTIVATE_pool_stride) + rows > acc)
+      return PB_ERR_ACC_RANGE;
     return PB_ERR_NONE;
   }
   case PB_OP_CONFIG:
@@ -267,11 +268,16 @@ static void exec_activate(pb_model_t *m, const pb_instr_t *ip) {
   const pb_instr_t in = *ip;
   uint32_t n = m->hw.n;
   int8_t out[PB_HW_N_MAX];
+  uint32_t pool = (uint32_t)F(ACTIVATE_pool), stride = (uint32_t)F(ACTIVATE_pool_stride);
   for (uint32_t r = 0; r < (uint32_t)F(ACTIVATE_rows); r++) {
-    const int32_t *a = m->acc + ((size_t)F(ACTIVATE_acc_addr) + r) * n;
     uint32_t row = (uint32_t)F(ACTIVATE_sp_addr) + r;
     for (uint32_t c = 0; c < n; c++) {
-      int32_t v = (int32_t)((uint32_t)a[c] + (uint32_t)m->bias[c]);
+      int32_t v = INT32_MIN;
+      for (uint32_t i = 0; i < pool; i++) {
+        const int32_t *a = m->acc + ((size_t)F(ACTIVATE_acc_addr) + (size_t)i * stride + r) * n;
+        int32_t t = (int32_t)((uint32_t)a[c] + (uint32_t)m->bias[c]); /* int32 wrapping add */
+        if (i == 0 || t > v) v = t;
+      }
       out[c] = pb_requant(v, m->mult[c], m->zp, m->lo, m->hi);
     }
     write_event(m, PB_MEM_SP, row * n, out, n);

@@ -27,6 +27,7 @@
 #define PB_ISA_VERSION 1u     /* bump when any table below changes meaning */
 #define PB_INSTR_BYTES 16u    /* one instruction word */
 #define PB_CFG_ENTRY_BYTES 8u /* CONFIG table entry: int32 bias, float32 multiplier */
+#define PB_POOL_MAX 16u       /* ACTIVATE: most accumulator rows max-pooled into one output row */
 
 /*
  * Execution units. Instructions on different units may overlap in time; the
@@ -49,7 +50,7 @@
   X(LOAD_ACC, 0x02, LD, "host int32 rows -> accumulator rows (N int32 each, 2-D)")              \
   X(WEIGHTS, 0x03, EX, "scratchpad rows sp_addr..sp_addr+N-1 -> next weight buffer")            \
   X(MATMUL, 0x04, EX, "acc[acc_addr+r] (+)= sp[sp_addr+r] x W for r < rows")                    \
-  X(ACTIVATE, 0x05, LD, "sp[sp_addr+r] = clamp(zp + requant(acc[acc_addr+r] + bias)) for r < rows") \
+  X(ACTIVATE, 0x05, LD, "sp[sp_addr+r] = requant(max over pool rows of acc + bias) for r < rows")  \
   X(STORE, 0x06, ST, "scratchpad -> host, 2-D: rows x cols bytes, starting at column sp_col")       \
   X(CONFIG, 0x07, LD, "load N x {bias, multiplier} from host; set zp, lo, hi")                 \
   X(SYNC, 0x08, CTL, "wait until every unit is idle")                                          \
@@ -76,9 +77,11 @@
   X(MATMUL, sp_addr, 32, 16, U, "first scratchpad row of activations")                \
   X(MATMUL, rows, 48, 16, U, "activation rows to stream, >= 1")                       \
   X(MATMUL, acc_addr, 64, 16, U, "first accumulator row written")                     \
+  X(ACTIVATE, pool, 8, 5, U, "accumulator rows max-pooled into each output row, 1..16") \
   X(ACTIVATE, sp_addr, 32, 16, U, "first scratchpad row written")                     \
   X(ACTIVATE, rows, 48, 16, U, "rows to convert, >= 1")                               \
   X(ACTIVATE, acc_addr, 64, 16, U, "first accumulator row read")                      \
+  X(ACTIVATE, pool_stride, 80, 16, U, "accumulator rows between pooled rows")         \
   X(STORE, sp_col, 8, 8, U, "first scratchpad column read")                           \
   X(STORE, cols, 16, 8, U, "bytes per row, 1..N, sp_col+cols <= N")                   \
   X(STORE, sp_addr, 32, 16, U, "first scratchpad row")                                \
@@ -129,8 +132,10 @@
     "for r < rows, c < N: acc[acc_addr+r][c] = (acc ? acc[acc_addr+r][c] : 0) + sum_k sp[sp_addr+r][k] * W[k][c], int32 wrapping", \
     "rows = 0: FIELD_RANGE; sp_addr+rows > SP: SP_RANGE; acc_addr+rows > ACC: ACC_RANGE")                       \
   X(ACTIVATE,                                                                                                   \
-    "for r < rows, c < N: sp[sp_addr+r][c] = requant(acc[acc_addr+r][c] + bias[c] (int32 wrapping), mult[c], zp, lo, hi)", \
-    "rows = 0: FIELD_RANGE; sp_addr+rows > SP: SP_RANGE; acc_addr+rows > ACC: ACC_RANGE")                       \
+    "for r < rows, c < N: v = max over i < pool of (acc[acc_addr + i*pool_stride + r][c] + bias[c]) (int32 wrapping add, signed max); " \
+    "sp[sp_addr+r][c] = requant(v, mult[c], zp, lo, hi). Requantization is monotone, so pool > 1 equals a max-pool after it", \
+    "rows = 0, pool = 0 or pool > 16: FIELD_RANGE; sp_addr+rows > SP: SP_RANGE; "                            \
+    "acc_addr + (pool-1)*pool_stride + rows > ACC: ACC_RANGE")                                                  \
   X(STORE,                                                                                                      \
     "for r < rows, c < cols: host[host_addr + r*host_stride + c] = sp[sp_addr+r][sp_col+c]",                    \
     "rows = 0, cols = 0, cols > N or sp_col+cols > N: FIELD_RANGE; sp_addr+rows > SP: SP_RANGE; "             \

@@ -154,9 +154,9 @@ static void test_hand_encodings(void) {
   /* MATMUL: bit 8 acc, bytes 4-5 sp_addr, 6-7 rows, 8-9 acc_addr */
   static const uint8_t matmul[16] = {0x04, 0x01, 0, 0, 0x34, 0x12, 0x78, 0x56, 0xbc, 0x9a};
   expect_word("MATMUL acc=1 sp_addr=0x1234 rows=0x5678 acc_addr=0x9abc", matmul);
-  /* ACTIVATE: bytes 4-5 sp_addr, 6-7 rows, 8-9 acc_addr */
-  static const uint8_t activate[16] = {0x05, 0, 0, 0, 1, 0, 2, 0, 3, 0};
-  expect_word("ACTIVATE sp_addr=1 rows=2 acc_addr=3", activate);
+  /* ACTIVATE: bits 12:8 pool, bytes 4-5 sp_addr, 6-7 rows, 8-9 acc_addr, 10-11 pool_stride */
+  static const uint8_t activate[16] = {0x05, 0x10, 0, 0, 1, 0, 2, 0, 3, 0, 0x22, 0x11};
+  expect_word("ACTIVATE pool=16 sp_addr=1 rows=2 acc_addr=3 pool_stride=0x1122", activate);
   /* CONFIG: byte 1 zp, byte 2 lo, byte 3 hi (signed), bytes 12-15 host_addr */
   static const uint8_t config[16] = {0x07, 0xff, 0x80, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde};
   expect_word("CONFIG zp=-1 lo=-128 hi=127 host_addr=0xdeadbeef", config);
@@ -282,7 +282,7 @@ static const char *const realistic =
     "MATMUL acc=0 sp_addr=0 rows=ROWS acc_addr=0\n"
     "LOAD_ACC acc_addr=2 rows=1 host_stride=0 host_addr=CFG\n"
     "CONFIG zp=0 lo=-128 hi=127 host_addr=CFG\n"
-    "ACTIVATE sp_addr=8 rows=ROWS acc_addr=0\n"
+    "ACTIVATE pool=1 sp_addr=8 rows=ROWS acc_addr=0 pool_stride=0\n"
     "sync\n"
     "STORE sp_col=0 cols=2 sp_addr=8 rows=ROWS host_stride=4 host_addr=OUT\n"
     ".word 0x000000000000000000000000000000ff   ; an illegal opcode, on purpose\n"
@@ -509,7 +509,7 @@ static void test_errors(void) {
              "out of range [0, 65535]");
   expect_err(HW "CONFIG zp=0 lo=-129 hi=0 host_addr=0\n", "2:13", "lo = -129", "[-128, 127]");
   expect_err(HW "MATMUL acc=2 sp_addr=0 rows=1 acc_addr=0\n", "2:8", "acc = 2", "[0, 1]");
-  expect_err(HW "ACTIVATE sp_addr=12z rows=1 acc_addr=0\n", "2:18", "bad number '12z'", NULL);
+  expect_err(HW "ACTIVATE pool=1 sp_addr=12z rows=1 acc_addr=0 pool_stride=0\n", "2:25", "bad number '12z'", NULL);
   expect_err(HW "WEIGHTS sp_addr=0xg\n", "2:17", "bad number '0xg'", NULL);
   expect_err(HW "WEIGHTS sp_addr=NOPE+1\n", "2:17", "undefined symbol 'NOPE'", NULL);
   expect_err(HW "WEIGHTS sp_addr 3\n", "2:17", "missing '='", "sp_addr");

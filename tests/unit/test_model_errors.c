@@ -129,7 +129,9 @@ static void test_field_range(void) {
   expect_error("STORE sp_col=4 cols=1 sp_addr=0 rows=1 host_stride=4 host_addr=OUT", PB_ERR_FIELD_RANGE,
                "STORE sp_col=N");
   expect_error("MATMUL acc=0 sp_addr=0 rows=0 acc_addr=0", PB_ERR_FIELD_RANGE, "MATMUL rows=0");
-  expect_error("ACTIVATE sp_addr=0 rows=0 acc_addr=0", PB_ERR_FIELD_RANGE, "ACTIVATE rows=0");
+  expect_error("ACTIVATE pool=1 sp_addr=0 rows=0 acc_addr=0 pool_stride=0", PB_ERR_FIELD_RANGE, "ACTIVATE rows=0");
+  expect_error("ACTIVATE pool=0 sp_addr=0 rows=1 acc_addr=0 pool_stride=0", PB_ERR_FIELD_RANGE, "ACTIVATE pool=0");
+  expect_error("ACTIVATE pool=17 sp_addr=0 rows=1 acc_addr=0 pool_stride=0", PB_ERR_FIELD_RANGE, "ACTIVATE pool=17");
   expect_error("LOAD_ACC acc_addr=0 rows=0 host_stride=0 host_addr=ACC", PB_ERR_FIELD_RANGE, "LOAD_ACC rows=0");
   expect_error("CONFIG zp=0 lo=5 hi=4 host_addr=CFG", PB_ERR_FIELD_RANGE, "CONFIG lo>hi");
   /* a FIELD_RANGE takes precedence over a range error in the same instruction */
@@ -141,12 +143,14 @@ static void test_sp_acc_range(void) {
   expect_error("LOAD sp_col=0 cols=4 sp_addr=62 rows=3 host_stride=4 host_addr=A", PB_ERR_SP_RANGE, "LOAD sp end");
   expect_error("WEIGHTS sp_addr=61", PB_ERR_SP_RANGE, "WEIGHTS sp_addr+N > SP");
   expect_error("MATMUL acc=1 sp_addr=63 rows=2 acc_addr=0", PB_ERR_SP_RANGE, "MATMUL sp end");
-  expect_error("ACTIVATE sp_addr=64 rows=1 acc_addr=0", PB_ERR_SP_RANGE, "ACTIVATE sp end");
+  expect_error("ACTIVATE pool=1 sp_addr=64 rows=1 acc_addr=0 pool_stride=0", PB_ERR_SP_RANGE, "ACTIVATE sp end");
   expect_error("STORE sp_col=0 cols=1 sp_addr=65535 rows=1 host_stride=0 host_addr=OUT", PB_ERR_SP_RANGE,
                "STORE sp_addr=65535");
   expect_error("MATMUL acc=1 sp_addr=0 rows=2 acc_addr=31", PB_ERR_ACC_RANGE, "MATMUL acc end");
-  expect_error("ACTIVATE sp_addr=0 rows=33 acc_addr=0", PB_ERR_ACC_RANGE, "ACTIVATE acc end");
+  expect_error("ACTIVATE pool=1 sp_addr=0 rows=33 acc_addr=0 pool_stride=0", PB_ERR_ACC_RANGE, "ACTIVATE acc end");
   expect_error("LOAD_ACC acc_addr=32 rows=1 host_stride=0 host_addr=ACC", PB_ERR_ACC_RANGE, "LOAD_ACC acc end");
+  expect_error("ACTIVATE pool=4 sp_addr=0 rows=2 acc_addr=0 pool_stride=11", PB_ERR_ACC_RANGE,
+               "ACTIVATE pooled rows end: 0 + 3*11 + 2 > 32");
   expect_error("MATMUL acc=1 sp_addr=64 rows=1 acc_addr=32", PB_ERR_SP_RANGE, "SP before ACC");
 }
 
@@ -206,6 +210,7 @@ static void test_good_edges(void) {
                       "MATMUL acc=1 sp_addr=0 rows=32 acc_addr=0\n"
                       "STORE sp_col=0 cols=4 sp_addr=0 rows=1 host_stride=0 host_addr=4092\n"
                       "CONFIG zp=0 lo=0 hi=0 host_addr=4064\n"
+                      "ACTIVATE pool=16 sp_addr=62 rows=2 acc_addr=0 pool_stride=2\n"
                       "HALT\n",
                       &p, NULL, "edges");
   if (!m) return;

@@ -76,7 +76,7 @@ static void test_2x2_by_hand(void) {
       "WEIGHTS sp_addr=4\n"
       "MATMUL acc=0 sp_addr=0 rows=2 acc_addr=0\n"
       "CONFIG zp=0 lo=-128 hi=127 host_addr=CFG\n"
-      "ACTIVATE sp_addr=8 rows=2 acc_addr=0\n"
+      "ACTIVATE pool=1 sp_addr=8 rows=2 acc_addr=0 pool_stride=0\n"
       "STORE sp_col=0 cols=2 sp_addr=8 rows=2 host_stride=2 host_addr=Y\n"
       "HALT\n";
   pb_program_t p;
@@ -133,7 +133,7 @@ static char *case_src(const case_t *c) {
                 "WEIGHTS sp_addr=32\n"
                 "MATMUL acc=0 sp_addr=0 rows=%d acc_addr=0\n"
                 "CONFIG zp=%d lo=%d hi=%d host_addr=CFG\n"
-                "ACTIVATE sp_addr=64 rows=%d acc_addr=0\n"
+                "ACTIVATE pool=1 sp_addr=64 rows=%d acc_addr=0 pool_stride=0\n"
                 "STORE sp_col=0 cols=%d sp_addr=64 rows=%d host_stride=%d host_addr=Y\n"
                 "HALT\n",
                 c->K, c->M, c->K, c->n, c->n, c->n, c->M, c->zp, c->lo, c->hi, c->M, c->C, c->M, c->C);
@@ -262,7 +262,37 @@ static void test_zero_points(void) {
   pb_program_free(&p);
 }
 
-/* ---- 6. random single-tile cases against the independent loop --------------------- */
+/* ---- 6. max-pooling in ACTIVATE, by hand --------------------------------------------- */
+static void test_maxpool(void) {
+  /*
+   * acc rows (LOAD_ACC):  a0 = [1, -5, 100, 7]   a1 = [3, -9, 50, 7]
+   *                       a2 = [-2, -1, 200, 6]  a3 = [0, -100, -1, 8]
+   * ACTIVATE pool=2 pool_stride=2 rows=2: out r = max(a[r], a[r+2]) + bias, bias [10, 0, 0, -7], mult 0.5:
+   *   r0: max = [1, -1, 200, 7] + bias = [11, -1, 200, 0] * 0.5 = [5.5, -0.5, 100, 0] -> [6, 0, 100, 0]
+   *   r1: max = [3, -9, 50, 8]  + bias = [13, -9, 50, 1]  * 0.5 = [6.5, -4.5, 25, 0.5] -> [6, -4, 25, 0]
+   *   (ties to even: 5.5 -> 6, 6.5 -> 6, -0.5 -> 0, -4.5 -> -4, 0.5 -> 0)
+   */
+  const char *src =
+      ".hw n=4 sp_rows=64 acc_rows=64 host_bytes=8192\n"
+      ".data A 0x1000\n .i32 1, -5, 100, 7, 3, -9, 50, 7, -2, -1, 200, 6, 0, -100, -1, 8\n"
+      ".data CFG 0x1100\n .i32 10\n .f32 0.5\n .i32 0\n .f32 0.5\n .i32 0\n .f32 0.5\n .i32 -7\n .f32 0.5\n"
+      ".buffer Y 0x1200 8 io\n"
+      "LOAD_ACC acc_addr=0 rows=4 host_stride=16 host_addr=A\n"
+      "CONFIG zp=0 lo=-128 hi=127 host_addr=CFG\n"
+      "ACTIVATE pool=2 sp_addr=0 rows=2 acc_addr=0 pool_stride=2\n"
+      "STORE sp_col=0 cols=4 sp_addr=0 rows=2 host_stride=4 host_addr=Y\n"
+      "HALT\n";
+  pb_program_t p;
+  pb_model_t *m = run_src(src, "maxpool", &p);
+  if (!m) return;
+  const int8_t want[8] = {6, 0, 100, 0, 6, -4, 25, 0};
+  const int8_t *y = (const int8_t *)pb_model_host(m) + 0x1200;
+  for (int i = 0; i < 8; i++) CHECK(y[i] == want[i], "maxpool: Y[%d] = %d, by hand %d", i, y[i], want[i]);
+  pb_model_free(m);
+  pb_program_free(&p);
+}
+
+/* ---- 7. random single-tile cases against the independent loop --------------------- */
 static uint64_t rng_state;
 static uint32_t rnd(void) {
   rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
@@ -305,6 +335,7 @@ int main(void) {
   test_relu();
   test_saturation();
   test_zero_points();
+  test_maxpool();
   test_random_tiles(seed);
   return check_done();
 }

@@ -68,7 +68,7 @@ static char *emit(const mm_t *p, int n) {
       OUT("MATMUL acc=%d sp_addr=0 rows=%d acc_addr=0\n", t > 0, p->M);
     }
     OUT("CONFIG zp=%d lo=%d hi=%d host_addr=CFG+%d\n", p->zp, p->lo, p->hi, u * n * 8);
-    OUT("ACTIVATE sp_addr=3072 rows=%d acc_addr=0\n", p->M);
+    OUT("ACTIVATE pool=1 sp_addr=3072 rows=%d acc_addr=0 pool_stride=0\n", p->M);
     OUT("STORE sp_col=0 cols=%d sp_addr=3072 rows=%d host_stride=%d host_addr=Y+%d\n", cc, p->M, p->C, u * n);
   }
   OUT("HALT\n");
