@@ -182,3 +182,27 @@ int64_t pb_instr_field(const pb_instr_t *in, pb_field_id_t id) {
   assert(field_table[id].op == in->op);
   return in->f[field_slot[id]];
 }
+
+pb_hw_error_t pb_isa_format_word(const pb_word_t *w, char *buf, size_t len) {
+  pb_instr_t in;
+  pb_hw_error_t rc = pb_decode(w, &in);
+  if (!len) return rc;
+  if (rc != PB_ERR_NONE) {
+    char hex[2 * PB_INSTR_BYTES + 1];
+    for (unsigned i = 0; i < PB_INSTR_BYTES; i++) /* most significant byte first */
+      snprintf(hex + 2 * i, 3, "%02x", w->bytes[PB_INSTR_BYTES - 1 - i]);
+    snprintf(buf, len, ".word 0x%s ; %s: %s", hex, pb_isa_error_name(rc), pb_isa_error_text(rc));
+    return rc;
+  }
+  const pb_instr_info_t *ii = pb_isa_by_opcode((unsigned)in.op);
+  size_t n = 0;
+  int k = snprintf(buf, len, "%s", ii->name);
+  for (unsigned i = 0; i < ii->nfields && k >= 0 && (n += (size_t)k) < len; i++) {
+    const pb_field_info_t *fi = ii->fields[i];
+    if (!strcmp(fi->name, "host_addr"))
+      k = snprintf(buf + n, len - n, " %s=0x%08llx", fi->name, (unsigned long long)in.f[i]);
+    else
+      k = snprintf(buf + n, len - n, " %s=%lld", fi->name, (long long)in.f[i]);
+  }
+  return rc;
+}

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Fashion-MNIST from Debian's dataset-fashion-mnist package (IDX files).
 
+    make models       # = train.py, quantize.py, evaluate.py (Makefile target by the lead)
+    make data         # = make_data.py --out build/data (Makefile target by the lead)
     .venv/bin/python models/fmnist.py          # prints shapes and checksums
 
     x = pixel / 255 as float32, shape N x 1 x 28 x 28 (no mean/std shift)

@@ -43,20 +43,20 @@ module pb_requant (
   // Stage 1: a = acc + bias; steps 0, 1, 3.
   // ---------------------------------------------------------------------------------------------
   logic [31:0] a;         // int32 sum, wrapped
-  logic        zero_d;    // step 0: a == 0, or m is +0 or subnormal (exponent field 0) -> r = 0
-  logic        neg_d;     // step 1: a < 0
-  logic [31:0] mag_d;     // step 1: |a|, 1 .. 2^31 (|INT32_MIN| = 2^31 fits unsigned)
-  logic [23:0] sig_m_d;   // step 3: 1.frac, 2^23 .. 2^24-1
-  logic [7:0]  exp_m_d;   // step 3: biased exponent, e_m + 127, 1 .. 254
+  logic        zero1_d;   // step 0: a == 0, or m is +0 or subnormal (exponent field 0) -> r = 0
+  logic        neg1_d;    // step 1: a < 0
+  logic [31:0] mag1_d;    // step 1: |a|, 1 .. 2^31 (|INT32_MIN| = 2^31 fits unsigned)
+  logic [23:0] sig_m1_d;  // step 3: 1.frac, 2^23 .. 2^24-1
+  logic [7:0]  exp_m1_d;  // step 3: biased exponent, e_m + 127, 1 .. 254
   logic        unused_mult_sign;  // mult_i[31] is 0 by contract (pb_requant_mult_ok())
 
   always_comb begin
-    a       = acc_i + bias_i;
-    zero_d  = (a == 32'd0) || (mult_i[30:23] == 8'd0);
-    neg_d   = a[31];
-    mag_d   = a[31] ? (32'd0 - a) : a;
-    sig_m_d = {1'b1, mult_i[22:0]};
-    exp_m_d = mult_i[30:23];
+    a        = acc_i + bias_i;
+    zero1_d  = (a == 32'd0) || (mult_i[30:23] == 8'd0);
+    neg1_d   = a[31];
+    mag1_d   = a[31] ? (32'd0 - a) : a;
+    sig_m1_d = {1'b1, mult_i[22:0]};
+    exp_m1_d = mult_i[30:23];
     unused_mult_sign = mult_i[31];
   end
 
@@ -76,11 +76,11 @@ module pb_requant (
   end
 
   always_ff @(posedge clk_i) begin
-    zero1_q  <= zero_d;
-    neg1_q   <= neg_d;
-    mag1_q   <= mag_d;
-    sig_m1_q <= sig_m_d;
-    exp_m1_q <= exp_m_d;
+    zero1_q  <= zero1_d;
+    neg1_q   <= neg1_d;
+    mag1_q   <= mag1_d;
+    sig_m1_q <= sig_m1_d;
+    exp_m1_q <= exp_m1_d;
     zp1_q    <= zp_i;
     lo1_q    <= lo_i;
     hi1_q    <= hi_i;
@@ -94,8 +94,8 @@ module pb_requant (
   logic [31:0] norm;      // mag << lz, bit 31 set
   logic        rnd_a;     // guard & (sticky | lsb) of the 8 bits rounded away
   logic [24:0] sig_a_r;   // rounded, 2^23 .. 2^24 (2^24 = carry out)
-  logic [23:0] sig_a_d;   // 2^23 .. 2^24-1
-  logic [5:0]  e_a_d;     // 0 .. 31
+  logic [23:0] sig_a2_d;  // 2^23 .. 2^24-1
+  logic [5:0]  e_a2_d;    // 0 .. 31
 
   // Priority encoder: the highest set bit wins because it is visited last.
   always_comb begin
@@ -112,11 +112,11 @@ module pb_requant (
     rnd_a   = norm[7] & ((|norm[6:0]) | norm[8]);
     sig_a_r = {1'b0, norm[31:8]} + {24'd0, rnd_a};
     if (sig_a_r[24]) begin
-      sig_a_d = 24'h80_0000;
-      e_a_d   = 6'd32 - {1'b0, lz};
+      sig_a2_d = 24'h80_0000;
+      e_a2_d   = 6'd32 - {1'b0, lz};
     end else begin
-      sig_a_d = sig_a_r[23:0];
-      e_a_d   = 6'd31 - {1'b0, lz};
+      sig_a2_d = sig_a_r[23:0];
+      e_a2_d   = 6'd31 - {1'b0, lz};
     end
   end
 
@@ -138,9 +138,9 @@ module pb_requant (
   always_ff @(posedge clk_i) begin
     zero2_q  <= zero1_q;
     neg2_q   <= neg1_q;
-    sig_a2_q <= sig_a_d;
+    sig_a2_q <= sig_a2_d;
     sig_m2_q <= sig_m1_q;
-    e_a2_q   <= e_a_d;
+    e_a2_q   <= e_a2_d;
     exp_m2_q <= exp_m1_q;
     zp2_q    <= zp1_q;
     lo2_q    <= lo1_q;
@@ -150,12 +150,12 @@ module pb_requant (
   // ---------------------------------------------------------------------------------------------
   // Stage 3: step 4, prod = sig_a * sig_m in [2^46, 2^48); exponent sum e_a + e_m + 127.
   // ---------------------------------------------------------------------------------------------
-  logic [47:0] prod_d;
-  logic [8:0]  xs_d;      // e_a + exp(m): xb without the +1 for prod[47], 1 .. 285
+  logic [47:0] prod3_d;
+  logic [8:0]  xs3_d;     // e_a + exp(m): xb without the +1 for prod[47], 1 .. 285
 
   always_comb begin
-    prod_d = {24'd0, sig_a2_q} * {24'd0, sig_m2_q};
-    xs_d   = {3'd0, e_a2_q} + {1'b0, exp_m2_q};
+    prod3_d = {24'd0, sig_a2_q} * {24'd0, sig_m2_q};
+    xs3_d   = {3'd0, e_a2_q} + {1'b0, exp_m2_q};
   end
 
   logic        v3_q;
@@ -175,8 +175,8 @@ module pb_requant (
   always_ff @(posedge clk_i) begin
     zero3_q <= zero2_q;
     neg3_q  <= neg2_q;
-    prod3_q <= prod_d;
-    xs3_q   <= xs_d;
+    prod3_q <= prod3_d;
+    xs3_q   <= xs3_d;
     zp3_q   <= zp2_q;
     lo3_q   <= lo2_q;
     hi3_q   <= hi2_q;
@@ -203,7 +203,7 @@ module pb_requant (
   logic signed [11:0] r_s;    // step 6, -1024 .. 1024
   logic signed [11:0] y_s;    // zp + r, -1152 .. 1151
   logic signed [11:0] lo_s, hi_s, y_lo;
-  logic [7:0]  y_d;
+  logic [7:0]  y4_d;
   logic [13:0] unused_rq_hi;  // rq[24:11]: always 0 (sig_p <= 2^24, k >= 14)
   logic [8:0]  unused_k9;     // k9[8:5] are 0 whenever k is used; kept whole for clarity
 
@@ -220,7 +220,8 @@ module pb_requant (
     end
     sig_p = {1'b0, pq} + {24'd0, rnd_p};
 
-    // rne() to an integer: shr_rne(sig_p, k), k = 23 - x.
+    // rne() to an integer: shr_rne(sig_p, k), k = 23 - x. k is only meaningful for
+    // XB_HALF <= xb < XB_SAT (14 .. 24); otherwise r_round is not used.
     k9      = XB_RNE - xb;
     k       = k9[4:0];
     rq      = sig_p >> k;
@@ -241,7 +242,7 @@ module pb_requant (
     lo_s = {{4{lo3_q[7]}}, lo3_q};
     hi_s = {{4{hi3_q[7]}}, hi3_q};
     y_lo = (y_s < lo_s) ? lo_s : y_s;
-    y_d  = (y_lo > hi_s) ? hi3_q : y_lo[7:0];
+    y4_d = (y_lo > hi_s) ? hi3_q : y_lo[7:0];
 
     unused_rq_hi = rq[24:11];
     unused_k9    = k9;
@@ -259,7 +260,7 @@ module pb_requant (
   end
 
   always_ff @(posedge clk_i) begin
-    y4_q <= y_d;
+    y4_q <= y4_d;
   end
 
   assign valid_o = v4_q;

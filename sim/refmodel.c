@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "protobrain/requant.h"
+#include "protobrain/timing.h"
 
 struct pb_model {
   pb_hw_t hw;
@@ -29,6 +30,8 @@ struct pb_model {
   pb_model_counters_t cnt;
   pb_write_hook_t hook;
   void *hook_ctx;
+  pb_timing_t tm;
+  int64_t last_issue;
 };
 
 pb_model_t *pb_model_new(const pb_hw_t *hw) {
@@ -71,6 +74,7 @@ int32_t *pb_model_acc(pb_model_t *m) { return m->acc; }
 pb_state_t pb_model_state(const pb_model_t *m) { return m->state; }
 uint32_t pb_model_pc(const pb_model_t *m) { return m->pc; }
 pb_hw_error_t pb_model_error(const pb_model_t *m) { return m->err; }
+int64_t pb_model_last_issue(const pb_model_t *m) { return m->last_issue; }
 const pb_model_counters_t *pb_model_counters(const pb_model_t *m) { return &m->cnt; }
 
 void pb_model_set_write_hook(pb_model_t *m, pb_write_hook_t hook, void *ctx) {
@@ -92,6 +96,8 @@ void pb_model_start(pb_model_t *m, uint32_t addr, uint32_t len) {
   m->zp = 0;
   m->lo = -128;
   m->hi = 127;
+  pb_timing_init(&m->tm, &m->hw);
+  m->last_issue = -1;
 }
 
 int pb_model_load_program(pb_model_t *m, const pb_program_t *p, pb_error_t *err) {
@@ -115,9 +121,11 @@ static void write_event(pb_model_t *m, pb_mem_t mem, uint32_t addr, const void *
   if (m->hook) m->hook(m->hook_ctx, m->pc, mem, addr, (const uint8_t *)data, len);
 }
 
-static pb_state_t fault(pb_model_t *m, pb_hw_error_t e) {
+static pb_state_t stop(pb_model_t *m, pb_state_t st, pb_hw_error_t e, int64_t cycles) {
   m->err = e;
-  m->state = PB_STATE_ERROR;
+  m->state = st;
+  m->cnt.cycles = (uint64_t)cycles;
+  m->cnt.array_busy = m->tm.array_rows;
   return m->state;
 }
 
@@ -305,13 +313,15 @@ static pb_hw_error_t exec_config(pb_model_t *m, const pb_instr_t *ip) {
 pb_state_t pb_model_step(pb_model_t *m) {
   if (m->state != PB_STATE_RUNNING) return m->state;
   uint64_t addr = (uint64_t)m->prog_addr + (uint64_t)m->pc * PB_INSTR_BYTES;
-  if (m->pc >= m->prog_len || addr + PB_INSTR_BYTES > m->hw.host_bytes) return fault(m, PB_ERR_PC_RANGE);
+  if (m->pc >= m->prog_len || addr + PB_INSTR_BYTES > m->hw.host_bytes)
+    return stop(m, PB_STATE_ERROR, PB_ERR_PC_RANGE, pb_timing_fault_at_head(&m->tm, 0));
   pb_word_t w;
   memcpy(w.bytes, m->host + addr, PB_INSTR_BYTES);
   pb_instr_t in;
   pb_hw_error_t e = pb_decode(&w, &in);
   if (e == PB_ERR_NONE) e = validate(m, &in);
-  if (e != PB_ERR_NONE) return fault(m, e);
+  if (e != PB_ERR_NONE) return stop(m, PB_STATE_ERROR, e, pb_timing_fault_at_head(&m->tm, 1));
+  m->last_issue = pb_timing_issue(&m->tm, &in);
   switch (in.op) {
   case PB_OP_LOAD: exec_load(m, &in); break;
   case PB_OP_LOAD_ACC: exec_load_acc(m, &in); break;
@@ -321,13 +331,12 @@ pb_state_t pb_model_step(pb_model_t *m) {
   case PB_OP_STORE: exec_store(m, &in); break;
   case PB_OP_CONFIG:
     e = exec_config(m, &in);
-    if (e != PB_ERR_NONE) return fault(m, e);
+    if (e != PB_ERR_NONE) return stop(m, PB_STATE_ERROR, e, pb_timing_fault_config(&m->tm));
     break;
   case PB_OP_SYNC: break;
   case PB_OP_HALT:
     m->cnt.instrs++;
-    m->state = PB_STATE_DONE;
-    return m->state;
+    return stop(m, PB_STATE_DONE, PB_ERR_NONE, m->last_issue + 1);
   }
   m->cnt.instrs++;
   m->pc++;

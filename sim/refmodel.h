@@ -20,11 +20,18 @@ typedef enum { PB_MEM_HOST = 0, PB_MEM_SP = 1, PB_MEM_ACC = 2 } pb_mem_t;
 
 typedef enum { PB_STATE_IDLE = 0, PB_STATE_RUNNING = 1, PB_STATE_DONE = 2, PB_STATE_ERROR = 3 } pb_state_t;
 
-/* Performance counters (those the model can count; time comes from the timing model). */
+/*
+ * Performance counters, the same as the hardware's. Time comes from the
+ * timing model (include/protobrain/timing.h), which the model runs beside
+ * execution: `cycles` is final once the state is DONE or ERROR.
+ */
 typedef struct {
-  uint64_t instrs;    /* instructions retired (including HALT) */
-  uint64_t macs;      /* MATMUL rows * N * N */
-  uint64_t dma_bytes; /* bytes moved between host memory and the core (LOAD, LOAD_ACC, CONFIG, STORE) */
+  uint64_t cycles;      /* total cycles from start to DONE/ERROR */
+  uint64_t array_busy;  /* cycles the array does useful MACs (MATMUL rows) */
+  uint64_t instrs;      /* instructions retired (including HALT) */
+  uint64_t macs;        /* MATMUL rows * N * N */
+  uint64_t dma_bytes;   /* bytes moved between host memory and the core (LOAD, LOAD_ACC, CONFIG, STORE) */
+  uint64_t stall_cycles; /* host-memory wait states: always 0 in the model */
 } pb_model_counters_t;
 
 /* Called for every architectural write, in program order, before it lands. */
@@ -64,6 +71,9 @@ pb_state_t pb_model_state(const pb_model_t *m);
 uint32_t pb_model_pc(const pb_model_t *m);          /* next instruction (index), or faulting PC */
 pb_hw_error_t pb_model_error(const pb_model_t *m);  /* error code when state is ERROR */
 const pb_model_counters_t *pb_model_counters(const pb_model_t *m);
+
+/* Issue cycle of the last instruction executed (timing model), -1 before the first. */
+int64_t pb_model_last_issue(const pb_model_t *m);
 
 /* Copy a program's CODE and DATA sections into host memory (checks hw match). 0 or -1 with err. */
 int pb_model_load_program(pb_model_t *m, const pb_program_t *p, pb_error_t *err);

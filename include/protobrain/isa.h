@@ -241,6 +241,13 @@ pb_hw_error_t pb_decode(const pb_word_t *w, pb_instr_t *out);
 /* Convenience accessor: value of a named field of a decoded instruction (asserts it exists). */
 int64_t pb_instr_field(const pb_instr_t *in, pb_field_id_t id);
 
+/*
+ * Format one instruction word as assembly (`MNEMONIC field=value ...`, fields in table
+ * order, host_addr in hex); an undecodable word as `.word 0x<hex> ; ERROR: text`.
+ * Returns pb_decode's result.
+ */
+pb_hw_error_t pb_isa_format_word(const pb_word_t *w, char *buf, size_t len);
+
 /* Reserved-bit mask of an opcode (bits no field claims, opcode bits excluded). */
 void pb_isa_reserved_mask(const pb_instr_info_t *ii, pb_word_t *mask);
 

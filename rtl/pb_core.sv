@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: Apache-2.0
+// Protobrain core: fetch, decode, in-order issue with range interlocks (docs/timing.md), the load,
+// array and store units, scratchpad and accumulator SRAMs, control/status registers, perf counters.
+`default_nettype none
+
+module pb_core #(
+  parameter int N          = 16,
+  parameter int SP_ROWS    = 4096,
+  parameter int ACC_ROWS   = 1024,
+  parameter longint HOST_BYTES = 64'd1048576
+) (
+  input  logic            clk_i,
+  input  logic            rst_ni,
+  // control/status registers (docs/architecture.md, "Register map")
+  input  logic            reg_we_i,
+  input  logic [7:0]      reg_addr_i,
+  input  logic [31:0]     reg_wdata_i,
+  output logic [31:0]     reg_rdata_o,
+  output logic            irq_o,          // DONE or ERROR
+  // instruction port (16 bytes per request, response in order)
+  output logic            if_req_valid_o,
+  output logic [31:0]     if_req_addr_o,
+  input  logic            if_req_ready_i,
+  input  logic            if_rsp_valid_i,
+  input  logic [127:0]    if_rsp_data_i,
+  // host read port (LOAD, LOAD_ACC, CONFIG)
+  output logic            rd_req_valid_o,
+  output logic [31:0]     rd_req_addr_o,
+  output logic [7:0]      rd_req_len_o,
+  input  logic            rd_req_ready_i,
+  input  logic            rd_rsp_valid_i,
+  input  logic [N*8-1:0]  rd_rsp_data_i,
+  // host write port (STORE)
+  output logic            wr_req_valid_o,
+  output logic [31:0]     wr_req_addr_o,
+  output logic [7:0]      wr_req_len_o,
+  output logic [N*8-1:0]  wr_req_data_o,
+  input  logic            wr_req_ready_i,
+  // debug/trace: issue, retirement and every on-chip write, with the PC that caused it
+  output logic            dbg_issue_o,
+  output logic [31:0]     dbg_issue_pc_o,
+  output logic [4:0]      dbg_retire_o,   // {ctl, st, ex-matmul, ex-weights, ld}
+  output logic [159:0]    dbg_retire_pc_o,
+  output logic            dbg_sp_we_o,
+  output logic [15:0]     dbg_sp_waddr_o,
+  output logic [N-1:0]    dbg_sp_wmask_o,
+  output logic [N*8-1:0]  dbg_sp_wdata_o,
+  output logic            dbg_acc_we_o,
+  output logic [15:0]     dbg_acc_waddr_o,
+  output logic [N*32-1:0] dbg_acc_wdata_o,
+  output logic [31:0]     dbg_acc_wpc_o,
+  output logic [31:0]     dbg_ld_pc_o,
+  output logic [31:0]     dbg_st_pc_o
+);
+`include "pb_isa.vh"
+
+  localparam int PCW = 32;
+  localparam logic [1:0] S_IDLE = 2'd0, S_RUN = 2'd1, S_DONE = 2'd2, S_ERROR = 2'd3;
+  localparam logic [1:0] M_NONE = 2'd0, M_SP = 2'd2, M_ACC = 2'd3;  // footprint memories (pb_decode)
+
+  // ---- registers ----
+  logic [1:0]  state_q;
+  logic [3:0]  err_q;
+  logic [31:0] prog_addr_q, prog_len_q, fault_pc_q;
+  logic [63:0] cyc_q, busy_cnt_q, instr_q, bytes_q, stall_q;
+  logic        start;
+  assign start = reg_we_i && (reg_addr_i == 8'h00) && reg_wdata_i[0] && (state_q != S_RUN);
+  assign irq_o = (state_q == S_DONE) || (state_q == S_ERROR);
+
+  always_comb begin
+    case (reg_addr_i)
+      8'h04: reg_rdata_o = {24'd0, err_q, 2'd0, state_q};
+      8'h08: reg_rdata_o = prog_addr_q;
+      8'h0c: reg_rdata_o = prog_len_q;
+      8'h10: reg_rdata_o = fault_pc_q;
+      8'h18: reg_rdata_o = cyc_q[31:0];
+      8'h1c: reg_rdata_o = cyc_q[63:32];
+      8'h20: reg_rdata_o = busy_cnt_q[31:0];
+      8'h24: reg_rdata_o = busy_cnt_q[63:32];
+      8'h28: reg_rdata_o = instr_q[31:0];
+      8'h2c: reg_rdata_o = instr_q[63:32];
+      8'h30: reg_rdata_o = bytes_q[31:0];
+      8'h34: reg_rdata_o = bytes_q[63:32];
+      8'h38: reg_rdata_o = stall_q[31:0];
+      8'h3c: reg_rdata_o = stall_q[63:32];
+      8'h40: reg_rdata_o = 32'(N);
+      8'h44: reg_rdata_o = 32'(SP_ROWS);
+      8'h48: reg_rdata_o = 32'(ACC_ROWS);
+      8'h4c: reg_rdata_o = 32'(HOST_BYTES);
+      8'h50: reg_rdata_o = 32'(PB_ISA_VERSION);
+      default: reg_rdata_o = 32'd0;
+    endcase
+  end
+
+  // ---- fetch ----
+  logic [31:0]  limit;
+  logic         head_valid, exhausted, pop;
+  logic [127:0] head;
+  logic [31:0]  head_pc, fetch_pc;
+  always_comb begin
+    // words that lie wholly inside host memory, at most the program length
+    if (64'(prog_addr_q) + 64'd16 > HOST_BYTES) limit = 32'd0;
+    else if ((HOST_BYTES - 64'(prog_addr_q)) / 64'd16 < 64'(prog_len_q)) limit = 32'((HOST_BYTES - 64'(prog_addr_q)) / 64'd16);
+    else limit = prog_len_q;
+  end
+
+  pb_fetch #(.PCW(PCW)) u_fetch (
+    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start), .run_i(state_q == S_RUN),
+    .prog_addr_i(prog_addr_q), .limit_i(limit), .pop_i(pop),
+    .if_req_valid_o(if_req_valid_o), .if_req_addr_o(if_req_addr_o), .if_req_ready_i(if_req_ready_i),
+    .if_rsp_valid_i(if_rsp_valid_i), .if_rsp_data_i(if_rsp_data_i),
+    .head_valid_o(head_valid), .head_o(head), .head_pc_o(head_pc), .exhausted_o(exhausted),
+    .fetch_pc_o(fetch_pc)
+  );
+
+  // ---- decode ----
+  logic [7:0]  op, sp_col, cols, zp, lo, hi;
+  logic [3:0]  derr;
+  logic [1:0]  unit, rd_mem, wr_mem;
+  logic [15:0] sp_addr, rows, acc_addr, pool_stride;
+  logic [23:0] host_stride;
+  logic [31:0] host_addr;
+  logic        acc_flag;
+  logic [4:0]  pool;
+  logic [47:0] rd_lo, rd_hi, wr_lo, wr_hi;
+  pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES)) u_dec (
+    .instr_i(head), .prog_addr_i(prog_addr_q), .prog_len_i(prog_len_q),
+    .op_o(op), .err_o(derr), .unit_o(unit),
+    .sp_col_o(sp_col), .cols_o(cols), .sp_addr_o(sp_addr), .rows_o(rows), .host_stride_o(host_stride),
+    .host_addr_o(host_addr), .acc_addr_o(acc_addr), .acc_flag_o(acc_flag), .pool_o(pool),
+    .pool_stride_o(pool_stride), .zp_o(zp), .lo_o(lo), .hi_o(hi),
+    .rd_mem_o(rd_mem), .rd_lo_o(rd_lo), .rd_hi_o(rd_hi), .wr_mem_o(wr_mem), .wr_lo_o(wr_lo), .wr_hi_o(wr_hi)
+  );
+
+  // ---- units ----
+  logic        ld_busy, ex_busy, ex_busy_mm, ex_inflight, st_busy, wsel, cfg_err;
+  logic [1:0]  buf_busy;
+  logic [7:0]  ld_op;
+  logic        ld_start, ex_start, st_start;
+  logic        ld_retire, w_retire, mm_retire, st_retire, row_in;
+  logic [31:0] ld_pc, w_pc, mm_pc, st_pc, ld_bytes, st_bytes;
+
+  // scratchpad: one write port (LD), read ports A (EX) and B (ST): two copies
+  logic            sp_we;
+  logic [15:0]     sp_waddr;
+  logic [N-1:0]    sp_wmask;
+  logic [N*8-1:0]  sp_wdata;
+  logic            spa_re, spb_re;
+  logic [15:0]     spa_raddr, spb_raddr;
+  logic [N*8-1:0]  spa_rdata, spb_rdata;
+  // accumulator: one write port (EX, or LD's LOAD_ACC), read ports A (EX) and B (LD): two copies
+  logic            ex_acc_we, ld_acc_we, acc_we;
+  logic [15:0]     ex_acc_waddr, ld_acc_waddr, acc_waddr;
+  logic [N*32-1:0] ex_acc_wdata, ld_acc_wdata, acc_wdata;
+  logic [31:0]     ex_acc_wpc;
+  logic            acca_re, accb_re;
+  logic [15:0]     acca_raddr, accb_raddr;
+  logic [N*32-1:0] acca_rdata, accb_rdata;
+  assign acc_we    = ex_acc_we || ld_acc_we;   // never both: LOAD_ACC waits for an idle array
+  assign acc_waddr = ld_acc_we ? ld_acc_waddr : ex_acc_waddr;
+  assign acc_wdata = ld_acc_we ? ld_acc_wdata : ex_acc_wdata;
+
+  pb_sram #(.WIDTH(N*8), .DEPTH(SP_ROWS), .LANES(N)) u_sp_a (
+    .clk_i(clk_i), .we_i(sp_we), .waddr_i(sp_waddr), .wmask_i(sp_wmask), .wdata_i(sp_wdata),
+    .re_i(spa_re), .raddr_i(spa_raddr), .rdata_o(spa_rdata));
+  pb_sram #(.WIDTH(N*8), .DEPTH(SP_ROWS), .LANES(N)) u_sp_b (
+    .clk_i(clk_i), .we_i(sp_we), .waddr_i(sp_waddr), .wmask_i(sp_wmask), .wdata_i(sp_wdata),
+    .re_i(spb_re), .raddr_i(spb_raddr), .rdata_o(spb_rdata));
+  pb_sram #(.WIDTH(N*32), .DEPTH(ACC_ROWS), .LANES(1)) u_acc_a (
+    .clk_i(clk_i), .we_i(acc_we), .waddr_i(acc_waddr), .wmask_i(1'b1), .wdata_i(acc_wdata),
+    .re_i(acca_re), .raddr_i(acca_raddr), .rdata_o(acca_rdata));
+  pb_sram #(.WIDTH(N*32), .DEPTH(ACC_ROWS), .LANES(1)) u_acc_b (
+    .clk_i(clk_i), .we_i(acc_we), .waddr_i(acc_waddr), .wmask_i(1'b1), .wdata_i(acc_wdata),
+    .re_i(accb_re), .raddr_i(accb_raddr), .rdata_o(accb_rdata));
+
+  pb_ld_unit #(.N(N), .PCW(PCW)) u_ld (
+    .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ld_start), .op_i(op), .pc_i(head_pc),
+    .sp_col_i(sp_col), .cols_i(cols), .sp_addr_i(sp_addr), .rows_i(rows), .host_stride_i(host_stride),
+    .host_addr_i(host_addr), .acc_addr_i(acc_addr), .pool_i(pool), .pool_stride_i(pool_stride),
+    .zp_i(zp), .lo_i(lo), .hi_i(hi), .busy_o(ld_busy), .cur_op_o(ld_op),
+    .rd_req_valid_o(rd_req_valid_o), .rd_req_addr_o(rd_req_addr_o), .rd_req_len_o(rd_req_len_o),
+    .rd_req_ready_i(rd_req_ready_i), .rd_rsp_valid_i(rd_rsp_valid_i), .rd_rsp_data_i(rd_rsp_data_i),
+    .sp_we_o(sp_we), .sp_waddr_o(sp_waddr), .sp_wmask_o(sp_wmask), .sp_wdata_o(sp_wdata),
+    .acc_we_o(ld_acc_we), .acc_waddr_o(ld_acc_waddr), .acc_wdata_o(ld_acc_wdata),
+    .acc_re_o(accb_re), .acc_raddr_o(accb_raddr), .acc_rdata_i(accb_rdata),
+    .retire_o(ld_retire), .pc_o(ld_pc), .cfg_err_o(cfg_err), .dma_bytes_o(ld_bytes)
+  );
+
+  pb_ex_unit #(.N(N), .PCW(PCW)) u_ex (
+    .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ex_start), .op_i(op), .pc_i(head_pc),
+    .sp_addr_i(sp_addr), .rows_i(rows), .acc_addr_i(acc_addr), .acc_flag_i(acc_flag),
+    .busy_o(ex_busy), .busy_mm_o(ex_busy_mm), .inflight_o(ex_inflight), .wsel_o(wsel), .buf_busy_o(buf_busy),
+    .sp_re_o(spa_re), .sp_raddr_o(spa_raddr), .sp_rdata_i(spa_rdata),
+    .acc_re_o(acca_re), .acc_raddr_o(acca_raddr), .acc_rdata_i(acca_rdata),
+    .acc_we_o(ex_acc_we), .acc_waddr_o(ex_acc_waddr), .acc_wdata_o(ex_acc_wdata), .acc_wpc_o(ex_acc_wpc),
+    .retire_w_o(w_retire), .retire_w_pc_o(w_pc), .retire_mm_o(mm_retire), .retire_mm_pc_o(mm_pc),
+    .row_in_o(row_in)
+  );
+
+  pb_st_unit #(.N(N), .PCW(PCW)) u_st (
+    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(st_start), .pc_i(head_pc), .sp_col_i(sp_col), .cols_i(cols),
+    .sp_addr_i(sp_addr), .rows_i(rows), .host_stride_i(host_stride), .host_addr_i(host_addr),
+    .busy_o(st_busy), .sp_re_o(spb_re), .sp_raddr_o(spb_raddr), .sp_rdata_i(spb_rdata),
+    .wr_req_valid_o(wr_req_valid_o), .wr_req_addr_o(wr_req_addr_o), .wr_req_len_o(wr_req_len_o),
+    .wr_req_data_o(wr_req_data_o), .wr_req_ready_i(wr_req_ready_i),
+    .retire_o(st_retire), .pc_o(st_pc), .dma_bytes_o(st_bytes)
+  );
+
+  // ---- interlocks (docs/timing.md): footprints of the instruction in each unit ----
+  logic [1:0]  ld_rd_mem_q, ld_wr_mem_q, st_rd_mem_q, st_wr_mem_q;
+  logic [47:0] ld_rd_lo_q, ld_rd_hi_q, ld_wr_lo_q, ld_wr_hi_q;
+  logic [47:0] st_rd_lo_q, st_rd_hi_q, st_wr_lo_q, st_wr_hi_q;
+  logic [47:0] ex_rd_lo_q, ex_rd_hi_q, box_lo_q, box_hi_q;
+
+  function automatic logic ov(input logic [1:0] am, input logic [47:0] alo, input logic [47:0] ahi,
+                              input logic [1:0] bm, input logic [47:0] blo, input logic [47:0] bhi);
+    ov = (am != M_NONE) && (am == bm) && (alo < bhi) && (blo < ahi);
+  endfunction
+
+  logic box_valid, confl_ld, confl_st, confl_ex, confl_box, all_idle, can_issue, head_bad, stopping;
+  assign box_valid = ex_busy_mm || ex_inflight;   // MATMUL rows not yet written to the accumulator
+  assign confl_ld  = ld_busy && (ov(wr_mem, wr_lo, wr_hi, ld_rd_mem_q, ld_rd_lo_q, ld_rd_hi_q) ||
+                                 ov(wr_mem, wr_lo, wr_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q) ||
+                                 ov(rd_mem, rd_lo, rd_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q));
+  assign confl_st  = st_busy && (ov(wr_mem, wr_lo, wr_hi, st_rd_mem_q, st_rd_lo_q, st_rd_hi_q) ||
+                                 ov(wr_mem, wr_lo, wr_hi, st_wr_mem_q, st_wr_lo_q, st_wr_hi_q) ||
+                                 ov(rd_mem, rd_lo, rd_hi, st_wr_mem_q, st_wr_lo_q, st_wr_hi_q));
+  assign confl_ex  = ex_busy && ov(wr_mem, wr_lo, wr_hi, M_SP, ex_rd_lo_q, ex_rd_hi_q);
+  assign confl_box = box_valid && (ov(wr_mem, wr_lo, wr_hi, M_ACC, box_lo_q, box_hi_q) ||
+                                   ov(rd_mem, rd_lo, rd_hi, M_ACC, box_lo_q, box_hi_q));
+  assign all_idle  = !ld_busy && !ex_busy && !st_busy && !ex_inflight;
+
+  always_comb begin
+    can_issue = 1'b0;
+    case (unit)
+      PB_UNIT_CTL: can_issue = all_idle;
+      PB_UNIT_LD:  can_issue = !ld_busy && !confl_ex && !confl_st && !confl_box &&
+                               (op != PB_OP_LOAD_ACC || (!ex_busy && !ex_inflight));
+      PB_UNIT_EX:  can_issue = !ex_busy && !confl_ld &&
+                               (op != PB_OP_MATMUL || !(ld_busy && ld_op == PB_OP_LOAD_ACC)) &&
+                               (op != PB_OP_WEIGHTS || !buf_busy[~wsel]);
+      PB_UNIT_ST:  can_issue = !st_busy && !confl_ld && !confl_box;
+      default:     can_issue = 1'b0;
+    endcase
+  end
+
+  // stop conditions: a CONFIG faulted, the head fails its checks, or the program ran out
+  logic       cfg_err_q;
+  logic [31:0] cfg_err_pc_q;
+  assign head_bad = head_valid && (derr != PB_ERR_NONE);
+  assign stopping = cfg_err_q || head_bad || exhausted;
+  logic serialize;
+  assign serialize = ld_busy && (ld_op == PB_OP_CONFIG);
+  logic issue;
+  assign issue = (state_q == S_RUN) && head_valid && !stopping && !serialize && can_issue;
+  assign pop      = issue;
+  assign ld_start = issue && (unit == PB_UNIT_LD);
+  assign ex_start = issue && (unit == PB_UNIT_EX);
+  assign st_start = issue && (unit == PB_UNIT_ST);
+  logic halt_issue;
+  assign halt_issue = issue && (op == PB_OP_HALT);
+
+  always_ff @(posedge clk_i) begin
+    if (ld_start) begin
+      ld_rd_mem_q <= rd_mem; ld_rd_lo_q <= rd_lo; ld_rd_hi_q <= rd_hi;
+      ld_wr_mem_q <= wr_mem; ld_wr_lo_q <= wr_lo; ld_wr_hi_q <= wr_hi;
+    end
+    if (st_start) begin
+      st_rd_mem_q <= rd_mem; st_rd_lo_q <= rd_lo; st_rd_hi_q <= rd_hi;
+      st_wr_mem_q <= wr_mem; st_wr_lo_q <= wr_lo; st_wr_hi_q <= wr_hi;
+    end
+    if (ex_start) begin
+      ex_rd_lo_q <= rd_lo;
+      ex_rd_hi_q <= rd_hi;
+      if (op == PB_OP_MATMUL) begin
+        if (!box_valid) begin
+          box_lo_q <= wr_lo;
+          box_hi_q <= wr_hi;
+        end else begin
+          if (wr_lo < box_lo_q) box_lo_q <= wr_lo;
+          if (wr_hi > box_hi_q) box_hi_q <= wr_hi;
+        end
+      end
+    end
+  end
+
+  // ---- control state and counters ----
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q     <= S_IDLE;
+      err_q       <= PB_ERR_NONE;
+      prog_addr_q <= 32'd0;
+      prog_len_q  <= 32'd0;
+      fault_pc_q  <= 32'd0;
+      cyc_q       <= 64'd0;
+      busy_cnt_q  <= 64'd0;
+      instr_q     <= 64'd0;
+      bytes_q     <= 64'd0;
+      stall_q     <= 64'd0;
+      cfg_err_q   <= 1'b0;
+      cfg_err_pc_q <= 32'd0;
+    end else begin
+      if (reg_we_i && state_q != S_RUN) begin
+        if (reg_addr_i == 8'h08) prog_addr_q <= reg_wdata_i;
+        if (reg_addr_i == 8'h0c) prog_len_q <= reg_wdata_i;
+      end
+      if (start) begin
+        state_q    <= S_RUN;
+        err_q      <= PB_ERR_NONE;
+        fault_pc_q <= 32'd0;
+        cyc_q      <= 64'd0;
+        busy_cnt_q <= 64'd0;
+        instr_q    <= 64'd0;
+        bytes_q    <= 64'd0;
+        stall_q    <= 64'd0;
+        cfg_err_q  <= 1'b0;
+      end else if (state_q == S_RUN) begin
+        cyc_q      <= cyc_q + 64'd1;
+        busy_cnt_q <= busy_cnt_q + 64'(row_in);
+        instr_q    <= instr_q + 64'(ld_retire) + 64'(w_retire) + 64'(mm_retire) + 64'(st_retire) +
+                      64'(issue && unit == PB_UNIT_CTL);
+        bytes_q    <= bytes_q + 64'(ld_bytes) + 64'(st_bytes);
+        stall_q    <= stall_q + 64'((if_req_valid_o && !if_req_ready_i) || (rd_req_valid_o && !rd_req_ready_i) ||
+                                    (wr_req_valid_o && !wr_req_ready_i));
+        if (cfg_err) begin
+          cfg_err_q    <= 1'b1;
+          cfg_err_pc_q <= ld_pc;
+        end
+        if (halt_issue) begin
+          state_q    <= S_DONE;
+          fault_pc_q <= head_pc;
+        end else if (stopping && all_idle && !cfg_err) begin
+          state_q <= S_ERROR;
+          if (cfg_err_q) begin
+            err_q      <= PB_ERR_CONFIG_VALUE;
+            fault_pc_q <= cfg_err_pc_q;
+          end else if (head_bad) begin
+            err_q      <= derr;
+            fault_pc_q <= head_pc;
+          end else begin
+            err_q      <= PB_ERR_PC_RANGE;
+            fault_pc_q <= fetch_pc;
+          end
+        end
+      end
+    end
+  end
+
+  // ---- debug/trace ----
+  assign dbg_issue_o     = issue;
+  assign dbg_issue_pc_o  = head_pc;
+  assign dbg_retire_o    = {issue && unit == PB_UNIT_CTL, st_retire, mm_retire, w_retire, ld_retire};
+  assign dbg_retire_pc_o = {head_pc, st_pc, mm_pc, w_pc, ld_pc};
+  assign dbg_sp_we_o     = sp_we;
+  assign dbg_sp_waddr_o  = sp_waddr;
+  assign dbg_sp_wmask_o  = sp_wmask;
+  assign dbg_sp_wdata_o  = sp_wdata;
+  assign dbg_acc_we_o    = acc_we;
+  assign dbg_acc_waddr_o = acc_waddr;
+  assign dbg_acc_wdata_o = acc_wdata;
+  assign dbg_acc_wpc_o   = ld_acc_we ? ld_pc : ex_acc_wpc;
+  assign dbg_ld_pc_o     = ld_pc;
+  assign dbg_st_pc_o     = st_pc;
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+// Load unit: LOAD (host->scratchpad), LOAD_ACC (host->accumulator), CONFIG (host->requant registers)
+// and ACTIVATE (accumulator -> max-pool -> requantize -> scratchpad); the only scratchpad writer.
+`default_nettype none
+
+module pb_ld_unit #(
+  parameter int N   = 16,
+  parameter int PCW = 32
+) (
+  input  logic            clk_i,
+  input  logic            rst_ni,
+  input  logic            clear_i,       // program start: CONFIG registers to their reset values
+  // issue
+  input  logic            start_i,
+  input  logic [7:0]      op_i,
+  input  logic [PCW-1:0]  pc_i,
+  input  logic [7:0]      sp_col_i,
+  input  logic [7:0]      cols_i,
+  input  logic [15:0]     sp_addr_i,
+  input  logic [15:0]     rows_i,
+  input  logic [23:0]     host_stride_i,
+  input  logic [31:0]     host_addr_i,
+  input  logic [15:0]     acc_addr_i,
+  input  logic [4:0]      pool_i,
+  input  logic [15:0]     pool_stride_i,
+  input  logic [7:0]      zp_i,
+  input  logic [7:0]      lo_i,
+  input  logic [7:0]      hi_i,
+  output logic            busy_o,
+  output logic [7:0]      cur_op_o,
+  // host read port (N bytes; byte 0 of the response is the byte at the request address)
+  output logic            rd_req_valid_o,
+  output logic [31:0]     rd_req_addr_o,
+  output logic [7:0]      rd_req_len_o,
+  input  logic            rd_req_ready_i,
+  input  logic            rd_rsp_valid_i,
+  input  logic [N*8-1:0]  rd_rsp_data_i,
+  // scratchpad write port (byte lanes)
+  output logic            sp_we_o,
+  output logic [15:0]     sp_waddr_o,
+  output logic [N-1:0]    sp_wmask_o,
+  output logic [N*8-1:0]  sp_wdata_o,
+  // accumulator write (LOAD_ACC) and read (ACTIVATE; data one cycle after the address)
+  output logic            acc_we_o,
+  output logic [15:0]     acc_waddr_o,
+  output logic [N*32-1:0] acc_wdata_o,
+  output logic            acc_re_o,
+  output logic [15:0]     acc_raddr_o,
+  input  logic [N*32-1:0] acc_rdata_i,
+  // completion
+  output logic            retire_o,      // the instruction completed (last write)
+  output logic [PCW-1:0]  pc_o,          // PC of the instruction in the unit
+  output logic            cfg_err_o,     // CONFIG found a bad multiplier (pulse with the last beat)
+  output logic [31:0]     dma_bytes_o    // bytes committed this cycle
+);
+`include "pb_isa.vh"
+
+  // ---- latched instruction ----
+  logic           busy_q;
+  logic [7:0]     op_q;
+  logic [PCW-1:0] pc_q;
+  logic [7:0]     sp_col_q, cols_q;
+  logic [15:0]    sp_addr_q, rows_q, acc_addr_q, pool_stride_q;
+  logic [23:0]    stride_q;
+  logic [4:0]     pool_q;
+  logic [7:0]     zp_q, lo_q, hi_q;
+
+  assign busy_o   = busy_q;
+  assign cur_op_o = op_q;
+  assign pc_o     = pc_q;
+
+  // ---- DMA requests (LOAD, LOAD_ACC, CONFIG) ----
+  logic [17:0] req_cnt_q, rsp_cnt_q, beats;
+  logic [31:0] row_addr_q;   // host address of the current request's row
+  logic [1:0]  part_q;       // LOAD_ACC: which N-byte quarter of a 4N-byte row
+  logic        is_dma;
+  assign is_dma = (op_q == PB_OP_LOAD) || (op_q == PB_OP_LOAD_ACC) || (op_q == PB_OP_CONFIG);
+  always_comb begin
+    case (op_q)
+      PB_OP_LOAD:     beats = 18'(rows_q);
+      PB_OP_LOAD_ACC: beats = 18'(rows_q) * 18'd4;
+      PB_OP_CONFIG:   beats = 18'd8;
+      default:        beats = 18'd0;
+    endcase
+  end
+  assign rd_req_valid_o = busy_q && is_dma && (req_cnt_q < beats);
+  assign rd_req_addr_o  = (op_q == PB_OP_LOAD_ACC) ? row_addr_q + 32'(part_q) * 32'(N) : row_addr_q;
+  assign rd_req_len_o   = (op_q == PB_OP_LOAD) ? cols_q : 8'(N);
+  logic req_fire;
+  assign req_fire = rd_req_valid_o && rd_req_ready_i;
+  logic rsp_last;
+  assign rsp_last = rd_rsp_valid_i && (rsp_cnt_q + 18'd1 == beats);
+
+  // ---- LOAD_ACC row assembly and CONFIG staging ----
+  logic [N*32-1:0] accrow_q;
+  logic [N*64-1:0] stage_q;
+  logic [N*64-1:0] stage_full;
+  always_comb begin
+    stage_full = stage_q;
+    stage_full[rsp_cnt_q[2:0]*N*8 +: N*8] = rd_rsp_data_i;
+  end
+
+  // CONFIG registers
+  logic [31:0] bias_q [0:N-1];
+  logic [31:0] mult_q [0:N-1];
+  logic [7:0]  czp_q, clo_q, chi_q;
+  logic        mults_ok;
+  always_comb begin
+    mults_ok = 1'b1;
+    for (int c = 0; c < N; c++) begin
+      // sign bit set, or exponent all ones (Inf/NaN): refused
+      if (stage_full[c*64 + 63] || (stage_full[c*64 + 55 +: 8] == 8'hff)) mults_ok = 1'b0;
+    end
+  end
+
+  // ---- ACTIVATE: acc reads (row r, member i), max over members, requantize ----
+  logic [15:0] act_r_q;      // row of the next read
+  logic [4:0]  act_i_q;      // member of the next read
+  logic [15:0] act_out_q;    // rows written so far
+  logic        act_reading;
+  assign act_reading = busy_q && (op_q == PB_OP_ACTIVATE) && (act_r_q < rows_q);
+  assign acc_re_o    = act_reading;
+  assign acc_raddr_o = acc_addr_q + 16'(32'(act_i_q) * 32'(pool_stride_q)) + act_r_q;
+
+  logic rdv_q, rd_last_member_q;   // read data arrives this cycle; it is the last member of its row
+  logic [31:0] vmax_q [0:N-1];     // running max of (acc + bias) over the members so far
+  logic [31:0] vsum  [0:N-1];
+  logic [31:0] vnext [0:N-1];
+  always_comb begin
+    for (int c = 0; c < N; c++) begin
+      vsum[c]  = acc_rdata_i[c*32 +: 32] + bias_q[c];   // int32 wrapping add
+      vnext[c] = (rd_first_q || $signed(vsum[c]) > $signed(vmax_q[c])) ? vsum[c] : vmax_q[c];
+    end
+  end
+  logic rd_first_q;                // the arriving data is member 0
+
+  /* verilator lint_off UNUSEDSIGNAL */  // every lane has the same valid; lane 0's is used
+  logic [N-1:0] rq_valid;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [N*8-1:0] rq_y;
+  genvar g;
+  generate
+    for (g = 0; g < N; g++) begin : g_rq
+      pb_requant u_rq (
+        .clk_i   (clk_i),
+        .rst_ni  (rst_ni),
+        .valid_i (rdv_q && rd_last_member_q),
+        .acc_i   (vnext[g]),
+        .bias_i  (32'd0),
+        .mult_i  (mult_q[g]),
+        .zp_i    (czp_q),
+        .lo_i    (clo_q),
+        .hi_i    (chi_q),
+        .valid_o (rq_valid[g]),
+        .y_o     (rq_y[g*8 +: 8])
+      );
+    end
+  endgenerate
+
+  // ---- scratchpad and accumulator writes ----
+  logic [N-1:0]   load_mask;
+  logic [N*8-1:0] load_data;
+  always_comb begin
+    for (int b = 0; b < N; b++) load_mask[b] = (9'(b) >= {1'b0, sp_col_q}) && (9'(b) < {1'b0, sp_col_q} + {1'b0, cols_q});
+    load_data = rd_rsp_data_i << (sp_col_q * 8);
+  end
+  logic load_wr, act_wr;
+  assign load_wr = busy_q && (op_q == PB_OP_LOAD) && rd_rsp_valid_i;
+  assign act_wr  = busy_q && (op_q == PB_OP_ACTIVATE) && rq_valid[0];
+  assign sp_we_o    = load_wr || act_wr;
+  assign sp_waddr_o = load_wr ? sp_addr_q + 16'(rsp_cnt_q) : sp_addr_q + act_out_q;
+  assign sp_wmask_o = load_wr ? load_mask : {N{1'b1}};
+  assign sp_wdata_o = load_wr ? load_data : rq_y;
+
+  logic [N*32-1:0] accrow_full;
+  always_comb begin
+    accrow_full = accrow_q;
+    accrow_full[rsp_cnt_q[1:0]*N*8 +: N*8] = rd_rsp_data_i;
+  end
+  assign acc_we_o    = busy_q && (op_q == PB_OP_LOAD_ACC) && rd_rsp_valid_i && (rsp_cnt_q[1:0] == 2'd3);
+  assign acc_waddr_o = acc_addr_q + 16'(rsp_cnt_q >> 2);
+  assign acc_wdata_o = accrow_full;
+
+  logic act_done;
+  assign act_done = act_wr && (act_out_q + 16'd1 == rows_q);
+  assign retire_o = busy_q && ((is_dma && rsp_last && !(op_q == PB_OP_CONFIG && !mults_ok)) || act_done);
+  assign cfg_err_o = busy_q && (op_q == PB_OP_CONFIG) && rsp_last && !mults_ok;
+  always_comb begin
+    dma_bytes_o = 32'd0;
+    if (busy_q && rsp_last && op_q == PB_OP_LOAD) dma_bytes_o = 32'(rows_q) * 32'(cols_q);
+    if (busy_q && rsp_last && op_q == PB_OP_LOAD_ACC) dma_bytes_o = 32'(rows_q) * 32'(4 * N);
+    if (busy_q && rsp_last && op_q == PB_OP_CONFIG && mults_ok) dma_bytes_o = 32'(8 * N);
+  end
+
+  // ---- state ----
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      busy_q <= 1'b0;
+      op_q   <= 8'd0;
+      rdv_q  <= 1'b0;
+    end else begin
+      rdv_q <= act_reading;
+      if (start_i) begin
+        busy_q <= 1'b1;
+        op_q   <= op_i;
+      end else if (busy_q && ((is_dma && rsp_last) || act_done)) begin
+        busy_q <= 1'b0;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (start_i) begin
+      pc_q          <= pc_i;
+      sp_col_q      <= sp_col_i;
+      cols_q        <= cols_i;
+      sp_addr_q     <= sp_addr_i;
+      rows_q        <= (op_i == PB_OP_ACTIVATE || op_i == PB_OP_LOAD || op_i == PB_OP_LOAD_ACC) ? rows_i : 16'd0;
+      stride_q      <= host_stride_i;
+      acc_addr_q    <= acc_addr_i;
+      pool_q        <= pool_i;
+      pool_stride_q <= pool_stride_i;
+      zp_q          <= zp_i;
+      lo_q          <= lo_i;
+      hi_q          <= hi_i;
+      req_cnt_q     <= 18'd0;
+      rsp_cnt_q     <= 18'd0;
+      row_addr_q    <= host_addr_i;
+      part_q        <= 2'd0;
+      act_r_q       <= 16'd0;
+      act_i_q       <= 5'd0;
+      act_out_q     <= 16'd0;
+    end else if (busy_q) begin
+      if (req_fire) begin
+        req_cnt_q <= req_cnt_q + 18'd1;
+        case (op_q)
+          PB_OP_LOAD: row_addr_q <= row_addr_q + 32'(stride_q);
+          PB_OP_LOAD_ACC: begin
+            part_q <= part_q + 2'd1;
+            if (part_q == 2'd3) row_addr_q <= row_addr_q + 32'(stride_q);
+          end
+          default: row_addr_q <= row_addr_q + 32'(N);   // CONFIG: consecutive N-byte beats
+        endcase
+      end
+      if (rd_rsp_valid_i) begin
+        rsp_cnt_q <= rsp_cnt_q + 18'd1;
+        if (op_q == PB_OP_LOAD_ACC) accrow_q <= accrow_full;
+        if (op_q == PB_OP_CONFIG) stage_q <= stage_full;
+      end
+      if (act_reading) begin
+        if (act_i_q + 5'd1 == pool_q) begin
+          act_i_q <= 5'd0;
+          act_r_q <= act_r_q + 16'd1;
+        end else begin
+          act_i_q <= act_i_q + 5'd1;
+        end
+      end
+      if (act_wr) act_out_q <= act_out_q + 16'd1;
+    end
+    // read-data bookkeeping for ACTIVATE (one cycle behind the reads)
+    rd_first_q       <= (act_i_q == 5'd0);
+    rd_last_member_q <= (act_i_q + 5'd1 == pool_q);
+    if (rdv_q) for (int c = 0; c < N; c++) vmax_q[c] <= vnext[c];
+  end
+
+  // CONFIG registers: committed with the last beat when every multiplier is legal
+  always_ff @(posedge clk_i) begin
+    if (clear_i) begin
+      for (int c = 0; c < N; c++) begin
+        bias_q[c] <= 32'd0;
+        mult_q[c] <= 32'd0;
+      end
+      czp_q <= 8'd0;
+      clo_q <= 8'h80;
+      chi_q <= 8'h7f;
+    end else if (busy_q && op_q == PB_OP_CONFIG && rsp_last && mults_ok) begin
+      for (int c = 0; c < N; c++) begin
+        bias_q[c] <= stage_full[c*64 +: 32];
+        mult_q[c] <= stage_full[c*64 + 32 +: 32];
+      end
+      czp_q <= zp_q;
+      clo_q <= lo_q;
+      chi_q <= hi_q;
+    end
+  end
+endmodule
+
+`default_nettype wire
