@@ -98,10 +98,14 @@ $(BUILD)/vsim/configs.c: Makefile
 $(BUILD)/vsim/configs.o: $(BUILD)/vsim/configs.c sim/verilator/vsim.h
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
-$(BUILD)/rtl-tests/%: tests/rtl/%.c $(BUILD)/libpbcore.a $(VSIM_OBJ) $(HEADERS)
+$(BUILD)/rtl-tests/randprog.o: tests/lib/randprog.c tests/lib/randprog.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -c $< -o $@
+
+$(BUILD)/rtl-tests/%: tests/rtl/%.c tests/rtl/cosim_util.h $(BUILD)/rtl-tests/randprog.o $(BUILD)/libpbcore.a $(VSIM_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/lib -c $< -o $@.o
-	$(CXX) -o $@ $@.o $(BUILD)/libpbcore.a $(VSIM_OBJ) $(LDLIBS) $(VSIM_LIBS)
+	$(CXX) -o $@ $@.o $(BUILD)/rtl-tests/randprog.o $(BUILD)/libpbcore.a $(VSIM_OBJ) $(LDLIBS) $(VSIM_LIBS)
 
 .PHONY: all help deps test test-c test-san test-cli check-generated generate demo clean vsim lint synth
 

@@ -343,6 +343,12 @@ int pb_ir_producer_op(const pb_graph_t *g, int value) {
   return p >= 0 ? (int)g->nodes[p].op : -1;
 }
 
+int pb_ir_sole_consumer(const pb_graph_t *g, int value) {
+  if (value < 0 || value >= g->n_values || pb_ir_is_graph_output(g, value)) return -1;
+  const pb_value_t *v = &g->values[value];
+  return v->n_consumers == 1 ? v->consumers[0] : -1;
+}
+
 int pb_ir_update_uses(pb_graph_t *g) {
   for (int v = 0; v < g->n_values; v++) {
     g->values[v].producer = -1;

@@ -31,7 +31,7 @@
 #define PB_IR_MAX_RANK 6
 #define PB_IR_MAX_IN 9  /* QLinearConv */
 #define PB_IR_MAX_OUT 2
-#define PB_IR_MAX_ELEMS ((int64_t)1 << 31) /* largest tensor (elements) the IR accepts */
+#define PB_IR_MAX_ELEMS ((int64_t)INT32_MAX) /* largest tensor (elements) the IR accepts; dims fit an int */
 
 /* Element types; the codes are ONNX's TensorProto.DataType. */
 typedef enum {
@@ -205,6 +205,12 @@ int pb_ir_is_graph_input(const pb_graph_t *g, int value);
 int pb_ir_is_graph_output(const pb_graph_t *g, int value);
 /* The producing node's op, or -1 (input, constant, absent). */
 int pb_ir_producer_op(const pb_graph_t *g, int value);
+/*
+ * The one node that reads `value`, or -1 when several nodes (or one node
+ * twice) read it or it is a graph output: the usual test before fusing the
+ * producer into its consumer. Uses the consumer lists (pb_ir_update_uses).
+ */
+int pb_ir_sole_consumer(const pb_graph_t *g, int value);
 /* Recompute every value's producer and consumer list from the nodes (dead nodes excluded). */
 int pb_ir_update_uses(pb_graph_t *g);
 /* Make every node input that reads `from` read `to` (graph outputs unchanged). Returns the count. */

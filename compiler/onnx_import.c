@@ -66,15 +66,19 @@ static const char *onnx_dtype_name(int t) {
   return "unknown";
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 /* Supported operators, sorted, including Constant (handled by the importer). */
 static const char *supported_list(void) {
   static char list[600];
   if (!list[0]) {
-    const char *ops = pb_ir_op_list();
-    /* insert "Constant" in sorted position (after "Clip") */
-    const char *at = strstr(ops, "Conv");
-    size_t pre = at ? (size_t)(at - ops) : strlen(ops);
-    snprintf(list, sizeof list, "%.*sConstant, %s", (int)pre, ops, at ? at : "");
+    const char *names[PB_OP_COUNT + 1];
+    for (int i = 0; i < PB_OP_COUNT; i++) names[i] = pb_ir_op_name((pb_op_t)i);
+    names[PB_OP_COUNT] = "Constant";
+    qsort(names, PB_OP_COUNT + 1, sizeof names[0], cmp_str);
+    size_t o = 0;
+    for (int i = 0; i <= PB_OP_COUNT && o < sizeof list; i++)
+      o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", names[i]);
   }
   return list;
 }
@@ -135,50 +139,15 @@ static int decode_tensor(const Onnx__TensorProto *t, const char *what, int *dtyp
   *rank = (int)t->n_dims;
   *dtype = dt;
   size_t esz = pb_ir_dtype_size(dt), bytes = (size_t)n * esz;
-  uint8_t *buf = malloc(bytes ? bytes : 1);
-  if (!buf) {
-    snprintf(err, errlen, "%s: out of memory (%zu bytes)", what, bytes);
+  /* where the values are, and how many there are: checked before anything is allocated */
+  int raw = t->has_raw_data && t->raw_data.len > 0;
+  const char *field = raw ? "raw_data" : dt == PB_IR_F32 ? "float_data" : dt == PB_IR_I64 ? "int64_data" : "int32_data";
+  size_t have = raw ? t->raw_data.len / esz
+                    : dt == PB_IR_F32 ? t->n_float_data : dt == PB_IR_I64 ? t->n_int64_data : t->n_int32_data;
+  if (raw && t->raw_data.len != bytes) {
+    snprintf(err, errlen, "%s: raw_data has %zu bytes but %lld %s elements need %zu", what, t->raw_data.len,
+             (long long)n, onnx_dtype_name(dt), bytes);
     return -1;
-  }
-  size_t have = 0;
-  const char *field = "raw_data";
-  if (t->has_raw_data && (t->raw_data.len > 0 || n == 0)) {
-    have = t->raw_data.len / esz;
-    if (t->raw_data.len != bytes) {
-      snprintf(err, errlen, "%s: raw_data has %zu bytes but %lld %s elements need %zu", what, t->raw_data.len,
-               (long long)n, onnx_dtype_name(dt), bytes);
-      free(buf);
-      return -1;
-    }
-    memcpy(buf, t->raw_data.data, bytes); /* little-endian host */
-  } else if (dt == PB_IR_F32) {
-    field = "float_data";
-    have = t->n_float_data;
-    if (have == (size_t)n) memcpy(buf, t->float_data, bytes);
-  } else if (dt == PB_IR_I64) {
-    field = "int64_data";
-    have = t->n_int64_data;
-    if (have == (size_t)n) memcpy(buf, t->int64_data, bytes);
-  } else {
-    field = "int32_data";
-    have = t->n_int32_data;
-    if (have == (size_t)n) {
-      for (size_t i = 0; i < have; i++) {
-        int32_t v = t->int32_data[i];
-        int lo = dt == PB_IR_I8 ? -128 : 0, hi = dt == PB_IR_I8 ? 127 : 255;
-        if (dt == PB_IR_I32) {
-          ((int32_t *)buf)[i] = v;
-        } else if (v < lo || v > hi) {
-          snprintf(err, errlen, "%s: int32_data[%zu] = %d is out of range for %s", what, i, v, onnx_dtype_name(dt));
-          free(buf);
-          return -1;
-        } else if (dt == PB_IR_I8) {
-          ((int8_t *)buf)[i] = (int8_t)v;
-        } else {
-          buf[i] = (uint8_t)v;
-        }
-      }
-    }
   }
   if (have != (size_t)n) {
     const char *other = t->n_float_data ? "float_data" : t->n_int32_data ? "int32_data" : t->n_int64_data ? "int64_data"
@@ -186,13 +155,40 @@ static int decode_tensor(const Onnx__TensorProto *t, const char *what, int *dtyp
     if (have == 0 && other)
       snprintf(err, errlen, "%s has data type %s, whose values belong in %s or raw_data, but its data is in %s", what,
                onnx_dtype_name(dt), field, other);
-    else if (have == 0 && !(t->has_raw_data && t->raw_data.len))
+    else if (have == 0)
       snprintf(err, errlen, "%s has no data (neither raw_data nor %s; %lld elements expected)", what, field,
                (long long)n);
     else
       snprintf(err, errlen, "%s: %s has %zu elements but the shape needs %lld", what, field, have, (long long)n);
-    free(buf);
     return -1;
+  }
+  uint8_t *buf = malloc(bytes ? bytes : 1);
+  if (!buf) {
+    snprintf(err, errlen, "%s: out of memory (%zu bytes)", what, bytes);
+    return -1;
+  }
+  if (raw) {
+    memcpy(buf, t->raw_data.data, bytes); /* little-endian host */
+  } else if (dt == PB_IR_F32) {
+    memcpy(buf, t->float_data, bytes);
+  } else if (dt == PB_IR_I64) {
+    memcpy(buf, t->int64_data, bytes);
+  } else {
+    for (size_t i = 0; i < have; i++) {
+      int32_t v = t->int32_data[i];
+      int lo = dt == PB_IR_I8 ? -128 : 0, hi = dt == PB_IR_I8 ? 127 : 255;
+      if (dt == PB_IR_I32) {
+        ((int32_t *)buf)[i] = v;
+      } else if (v < lo || v > hi) {
+        snprintf(err, errlen, "%s: int32_data[%zu] = %d is out of range for %s", what, i, v, onnx_dtype_name(dt));
+        free(buf);
+        return -1;
+      } else if (dt == PB_IR_I8) {
+        ((int8_t *)buf)[i] = (int8_t)v;
+      } else {
+        buf[i] = (uint8_t)v;
+      }
+    }
   }
   *data = buf;
   return 0;

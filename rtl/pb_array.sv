@@ -45,9 +45,9 @@ module pb_array #(
   localparam int L  = 2 * N - 1;                // latency in cycles
 
   // ---- valid and tag beside the array: stage s holds the row presented s cycles ago ----
-  logic [L:1]           v_q;     // reset
-  logic [L:0]           v_pipe;  // v_pipe[s]: valid of the row presented s cycles ago
-  logic [L*TAGW-1:0]    tag_q;   // stage s at [(s-1)*TAGW +: TAGW]
+  logic [L:1]        v_q;     // reset
+  logic [L:0]        v_pipe;  // v_pipe[s]: valid of the row presented s cycles ago
+  logic [L*TAGW-1:0] tag_q;   // stage s at [(s-1)*TAGW +: TAGW]
 
   assign v_pipe = {v_q, in_valid_i};
 
@@ -88,7 +88,7 @@ module pb_array #(
     if (k == 0) begin : g_direct
       assign a_h[7:0] = in_row_i[7:0];
     end else begin : g_delay
-      logic         sel_q;
+      logic           sel_q;
       logic [k*8-1:0] x_q;  // [(j-1)*8 +: 8]: element k of the row presented j cycles ago
 
       always_ff @(posedge clk_i) begin
@@ -99,8 +99,8 @@ module pb_array #(
         end
       end
 
-      assign s_pipe[k]       = sel_q;
-      assign a_h[H*8 +: 8]   = x_q[(k-1)*8 +: 8];
+      assign s_pipe[k]     = sel_q;
+      assign a_h[H*8 +: 8] = x_q[(k-1)*8 +: 8];
     end
     assign v_h[H] = v_pipe[k];
     assign s_h[H] = s_pipe[k];
@@ -136,7 +136,8 @@ module pb_array #(
     end
 
     // The east edge has no consumer (the valid leaving PE(N-1,N-1) equals
-    // v_pipe[L]; out_valid_o is taken from the shift register).
+    // v_pipe[L]; out_valid_o is taken from the shift register). Named
+    // unused_* so that verilator -Wall (default --unused-regexp) accepts it.
     localparam int E = k * (N + 1) + N;
     logic unused_east;
     assign unused_east = ^{v_h[E], s_h[E], a_h[E*8 +: 8]};

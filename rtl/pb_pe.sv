@@ -15,6 +15,10 @@
 // one SB_MAC16 (a reset on psum_q would push the register out to fabric).
 // A valid row never reads an unreset register: psum_i of PE row 0 is 0 and
 // every later value is computed from the row's own inputs.
+// keep_hierarchy: flattened into pb_array, Yosys 0.23 narrows the partial sums
+// of the upper PE rows and its ice40_dsp pass then pads the SB_MAC16 C input
+// with x instead of sign-extending it (wrong sums in the netlist); as its own
+// module each PE sees a 32-bit psum_i and maps correctly.
 (* keep_hierarchy *)
 module pb_pe (
   input  logic        clk_i,

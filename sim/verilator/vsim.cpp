@@ -160,7 +160,10 @@ static pb_vsim *vs_create(const char *trace_path) {
     return nullptr;
   }
   v->ctx = new VerilatedContext;
-  v->ctx->randReset(2);  // registers start random: a missing reset shows up as a mismatch
+  // registers start random (a missing reset shows up as a mismatch); PB_VSIM_RANDRESET=0|1 for all 0s / 1s
+  const char *rr = getenv("PB_VSIM_RANDRESET");
+  v->ctx->randReset(rr ? atoi(rr) : 2);
+  if (getenv("PB_VSIM_SEED")) v->ctx->randSeed(atoi(getenv("PB_VSIM_SEED")));
   v->top = new VSIM_TOP(v->ctx);
   if (trace_path) {
     v->ctx->traceEverOn(true);
@@ -168,8 +171,15 @@ static pb_vsim *vs_create(const char *trace_path) {
     v->top->trace(v->tfp, 99);
     v->tfp->open(trace_path);
   }
-  v->top->rst_ni = 0;
+  // A falling reset edge before the first clock edge: every register with an asynchronous reset is
+  // cleared before any clock edge could act on its random initial value (a random write enable
+  // would otherwise corrupt the zero-initialized memories).
   v->top->reg_we_i = 0;
+  v->top->clk_i = 0;
+  v->top->rst_ni = 1;
+  v->top->eval();
+  v->top->rst_ni = 0;
+  v->top->eval();
   for (int i = 0; i < 4; i++) {
     half(v, 0);
     half(v, 1);

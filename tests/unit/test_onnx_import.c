@@ -548,6 +548,18 @@ static void test_errors(void) {
     expect_error(m, 1, "external data", "initializer 'W1' stores its data in an external file ('weights.bin')", NULL);
   }
   {
+    /* a huge shape with little data is refused before anything is allocated (ASan would see an 8 GB malloc) */
+    Onnx__ModelProto *m = mlp(0);
+    m->graph->initializer[0]->dims[0] = INT32_MAX / 4;
+    expect_error(m, 1, "huge initializer", "initializer 'W1': float_data has 12 elements but the shape needs 2147483644",
+                 NULL);
+  }
+  {
+    Onnx__ModelProto *m = mlp(0);
+    m->graph->initializer[0]->dims[0] = (int64_t)1 << 40;
+    expect_error(m, 1, "too large initializer", "initializer 'W1' is too large", NULL);
+  }
+  {
     Onnx__ModelProto *m = mlp(0);
     m->graph->initializer[0]->data_type = DBL;
     expect_error(m, 1, "double initializer", "initializer 'W1' has data type DOUBLE", NULL);
@@ -760,6 +772,7 @@ static void test_ir_helpers(void) {
   pb_graph_t *g = expect_ok(m, 0, "identity");
   if (!g) return;
   int t = pb_ir_find_value(g, "t"), x = pb_ir_find_value(g, "x");
+  CHECK(pb_ir_sole_consumer(g, t) == 1 && pb_ir_sole_consumer(g, pb_ir_find_value(g, "y")) == -1, "sole consumer");
   CHECK(pb_ir_replace_uses(g, t, x) == 1, "replace_uses count");
   pb_ir_remove_node(g, 0);
   CHECK(pb_ir_compact(g) == 0, "compact");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Tests of the systolic array RTL (rtl/pb_pe.sv, rtl/pb_array.sv): lint, synthesis checks,
-# Verilator harnesses (PE; array at N = 2, 4, 16), Icarus smoke test, and the Icarus smoke
+# Verilator harnesses (PE; array at N = 2, 4, 16 and 3), Icarus smoke test, and the Icarus smoke
 # test re-run on the Yosys netlists (generic and iCE40, N = 4).
 # Builds into build/rtl/array/ (logs in build/rtl/array/logs/); ends with
 # "# rtl/array: P passed, F failed" and exits non-zero on any failure.
@@ -66,7 +66,7 @@ step() {
 VFLAGS=(--cc --exe --build -j 2 --x-assign unique --x-initial unique
         -MAKEFLAGS OPT_FAST=-O0 -MAKEFLAGS OPT_SLOW=-O0 -MAKEFLAGS OPT_GLOBAL=-O0)
 TRACEFLAGS=()
-if [ "$TRACE" = 1 ]; then TRACEFLAGS=(--trace-fst -CFLAGS -DVM_TRACE=1); mkdir -p build/logs/rtl/array; fi
+if [ "$TRACE" = 1 ]; then TRACEFLAGS=(--trace-fst); mkdir -p build/logs/rtl/array; fi
 
 build_pe() {
   "$VERILATOR" "${VFLAGS[@]}" --top-module pb_pe --Mdir "$B/pe" -o tb_pe \
@@ -79,7 +79,8 @@ build_array() { # build_array N TAGW
 ( build_pe > "$LOG/vbuild_pe.log" 2>&1; echo $? > "$LOG/vbuild_pe.rc"
   build_array 2 32 > "$LOG/vbuild_n2.log" 2>&1; echo $? > "$LOG/vbuild_n2.rc"
   build_array 4 20 > "$LOG/vbuild_n4.log" 2>&1; echo $? > "$LOG/vbuild_n4.rc"
-  build_array 16 32 > "$LOG/vbuild_n16.log" 2>&1; echo $? > "$LOG/vbuild_n16.rc" ) &
+  build_array 16 32 > "$LOG/vbuild_n16.log" 2>&1; echo $? > "$LOG/vbuild_n16.rc"
+  build_array 3 7 > "$LOG/vbuild_n3.log" 2>&1; echo $? > "$LOG/vbuild_n3.rc" ) &
 builder=$!
 
 echo "== lint (verilator --lint-only -Wall)"
@@ -109,24 +110,25 @@ echo "== Icarus (iverilog -g2012)"
 IVB=$B/iv
 mkdir -p "$IVB"
 # -Wno-timescale: the RTL has no `timescale (lowRISC style) and inherits the bench's.
-step iv_compile_rtl "$IVERILOG" -g2012 -Wall -Wno-timescale -o "$IVB/tb_rtl.vvp" $SRC/tb_array_iv.sv rtl/pb_pe.sv \
-  rtl/pb_array.sv
+step iv_compile_rtl "$IVERILOG" -g2012 -Wall -Wno-timescale -o "$IVB/tb_rtl.vvp" \
+  $SRC/tb_array_iv.sv rtl/pb_pe.sv rtl/pb_array.sv
 step tb_array_iv_n2 "$VVP" -n "$IVB/tb_rtl.vvp" +seed="$PB_SEED"
 # the same test on the synthesized netlists (a synthesis that changes behaviour is a bug)
 step iv_compile_generic "$IVERILOG" -g2012 -DNETLIST -Ptb_array_iv.N=4 -o "$IVB/tb_generic.vvp" \
   $SRC/tb_array_iv.sv $B/generic_n4.v "$YOSYS_SHARE/simcells.v" "$YOSYS_SHARE/simlib.v"
 step tb_array_iv_generic_n4 "$VVP" -n "$IVB/tb_generic.vvp" +seed="$PB_SEED"
-step iv_compile_ice40 "$IVERILOG" -g2012 -DNETLIST -DNO_ICE40_DEFAULT_ASSIGNMENTS -Ptb_array_iv.N=4 -o "$IVB/tb_ice40.vvp" \
-  $SRC/tb_array_iv.sv $B/ice40_n4.v "$YOSYS_SHARE/ice40/cells_sim.v"
+# NO_ICE40_DEFAULT_ASSIGNMENTS: Icarus rejects cells_sim.v's default values on input ports.
+step iv_compile_ice40 "$IVERILOG" -g2012 -DNETLIST -DNO_ICE40_DEFAULT_ASSIGNMENTS -Ptb_array_iv.N=4 \
+  -o "$IVB/tb_ice40.vvp" $SRC/tb_array_iv.sv $B/ice40_n4.v "$YOSYS_SHARE/ice40/cells_sim.v"
 step tb_array_iv_ice40_n4 "$VVP" -n "$IVB/tb_ice40.vvp" +seed="$PB_SEED"
 
 echo "== Verilator harnesses (seed $PB_SEED)"
 wait "$builder"
-for t in pe n2 n4 n16; do
+for t in pe n2 n4 n16 n3; do
   step "build_$t" bash -c "cat $LOG/vbuild_$t.log; exit \$(cat $LOG/vbuild_$t.rc)"
 done
 step tb_pe "$B/pe/tb_pe"
-for n in 2 4 16; do
+for n in 2 4 16 3; do  # 3: not a power of two (w_k_i = 3 must write nothing)
   if [ "$TRACE" = 1 ]; then
     step "tb_array_n$n" env PB_TRACE="build/logs/rtl/array/tb_array_n$n.fst" "$B/n$n/tb_array"
   else

@@ -453,14 +453,16 @@ static void g_reset_mid(Tb &tb) {
 }
 
 static void g_soak(Tb &tb, int cycles) {
-  begin(tb, "soak: random rows, gaps, selects, writes, clears");
+  begin(tb, "soak: random rows, gaps, selects, writes (also to rows >= N), clears");
+  int kmax = 1;  // 2^width of w_k_i: rows N..kmax-1 exist on the port but write nothing
+  while (kmax < N) kmax *= 2;
   for (int i = 0; i < cycles; i++) {
     Drive d = rnd_below(4) == 0 ? Drive() : row_drive(rnd_below(2));
     int r = rnd_below(16);
     if (r < 6) {
       int8_t row[PB_N];
       for (int c = 0; c < N; c++) row[c] = rnd_i8();
-      add_write(d, rnd_below(2), rnd_below(N), row);
+      add_write(d, rnd_below(2), rnd_below(r == 0 ? kmax : N), row);
     }
     if (r == 6 && rnd_below(16) == 0) d.clear = true;
     tb.step(d);
