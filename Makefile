@@ -98,14 +98,16 @@ $(BUILD)/vsim/configs.c: Makefile
 $(BUILD)/vsim/configs.o: $(BUILD)/vsim/configs.c sim/verilator/vsim.h
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
-$(BUILD)/rtl-tests/randprog.o: tests/lib/randprog.c tests/lib/randprog.h $(HEADERS)
+TESTLIB_OBJ := $(patsubst tests/lib/%.c,$(BUILD)/testlib/%.o,$(wildcard tests/lib/*.c))
+
+$(BUILD)/testlib/%.o: tests/lib/%.c $(HEADERS) $(wildcard tests/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/lib -c $< -o $@
 
-$(BUILD)/rtl-tests/%: tests/rtl/%.c tests/rtl/cosim_util.h $(BUILD)/rtl-tests/randprog.o $(BUILD)/libpbcore.a $(VSIM_OBJ) $(HEADERS)
+$(BUILD)/rtl-tests/%: tests/rtl/%.c tests/rtl/cosim_util.h $(TESTLIB_OBJ) $(BUILD)/libpbcore.a $(VSIM_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/lib -c $< -o $@.o
-	$(CXX) -o $@ $@.o $(BUILD)/rtl-tests/randprog.o $(BUILD)/libpbcore.a $(VSIM_OBJ) $(LDLIBS) $(VSIM_LIBS)
+	$(CXX) -o $@ $@.o $(TESTLIB_OBJ) $(BUILD)/libpbcore.a $(VSIM_OBJ) $(LDLIBS) $(VSIM_LIBS)
 
 .PHONY: all help deps test test-c test-san test-cli check-generated generate demo clean vsim lint synth
 
@@ -194,6 +196,13 @@ test-build: $(CLI) $(TEST_BIN) $(TEST_SAN_BIN) $(BUILD)/san/protobrain $(GEN_TOO
 
 demo: deps $(CLI) ## run the end-to-end demo
 	@tests/demo.sh
+
+lint: ## verilator --lint-only -Wall of the core (N=4, 16) and an Icarus compile
+	@tests/rtl/lint.sh
+
+synth: ## Yosys synthesis of the core for N=4: checks, then cells per type
+	@tests/rtl/synth.sh
+	@sed -n '/Number of cells/,$$p' $(BUILD)/logs/synth_n4_stat.txt | head -40
 
 clean: ## remove build/
 	rm -rf $(BUILD)

@@ -134,25 +134,42 @@ static uint64_t reg64(const pb_vsim_ops_t *ops, pb_vsim_t *v, uint32_t addr) {
   return (uint64_t)ops->reg_read(v, addr) | (uint64_t)ops->reg_read(v, addr + 4) << 32;
 }
 
-int pb_cosim_run(const pb_vsim_ops_t *ops, uint8_t *host, pb_model_t *model, uint32_t prog_addr, uint32_t prog_len,
+int pb_cosim_run_image(const pb_vsim_ops_t *ops, uint8_t *host, pb_model_t *model, uint32_t prog_addr,
+                       uint32_t prog_len, const char *trace_path, unsigned backpressure, uint64_t bp_seed,
+                       const pb_cosim_opts_t *opts, pb_cosim_result_t *res) {
+  pb_vsim_t *v = ops->create(trace_path);
+  if (!v) {
+    fprintf(opts->log ? opts->log : stderr, "cosim: cannot create the simulation\n");
+    memset(res, 0, sizeof *res);
+    return -1;
+  }
+  memcpy(ops->host(v), host, ops->hw.host_bytes);
+  pb_cosim_opts_t o = *opts;
+  if (backpressure) {
+    ops->set_backpressure(v, backpressure, bp_seed);
+    if (o.timing < 0) o.timing = 0;
+  }
+  int rc = pb_cosim_run(ops, v, model, prog_addr, prog_len, &o, res);
+  memcpy(host, ops->host(v), ops->hw.host_bytes);
+  ops->destroy(v);
+  return rc;
+}
+
+int pb_cosim_run(const pb_vsim_ops_t *ops, pb_vsim_t *v, pb_model_t *model, uint32_t prog_addr, uint32_t prog_len,
                  const pb_cosim_opts_t *opts, pb_cosim_result_t *res) {
   memset(res, 0, sizeof *res);
   FILE *log = opts->log ? opts->log : stderr;
-  pb_vsim_t *v = ops->create(opts->trace_path);
   cs_t *c = calloc(1, sizeof *c);
-  if (!v || !c) {
-    fprintf(log, "cosim: cannot create the simulation\n");
-    if (v) ops->destroy(v);
-    free(c);
+  if (!c) {
+    fprintf(log, "cosim: out of memory\n");
     return -1;
   }
   c->log = log;
   c->hw = &ops->hw;
-  memcpy(ops->host(v), host, ops->hw.host_bytes);
-  if (opts->backpressure) ops->set_backpressure(v, opts->backpressure, opts->bp_seed);
   int compare = opts->compare && model;
-  int timing = compare && !opts->backpressure;
+  int timing = compare && opts->timing != 0;
   if (compare) {
+    memcpy(pb_model_host(model), ops->host(v), ops->hw.host_bytes);
     pb_model_set_write_hook(model, model_hook, c);
     pb_model_start(model, prog_addr, prog_len);
   }
@@ -298,10 +315,8 @@ int pb_cosim_run(const pb_vsim_ops_t *ops, uint8_t *host, pb_model_t *model, uin
     pb_model_set_write_hook(model, NULL, NULL);
   }
   res->diverged = rc != 0;
-  memcpy(host, ops->host(v), ops->hw.host_bytes);
   for (int i = 0; i < WINDOW; i++) free(c->slot[i].w.v);
   free(c->model_w.v);
   free(c);
-  ops->destroy(v);
   return rc;
 }

@@ -19,10 +19,8 @@
 
 typedef struct {
   int compare;                /* 1: lock-step against the model; 0: run the RTL alone */
-  const char *trace_path;     /* FST trace, or NULL */
   uint64_t max_cycles;        /* watchdog; 0 = 200M */
-  unsigned backpressure;      /* host wait states (num/256 per port per cycle); timing not compared then */
-  uint64_t bp_seed;
+  int timing;                 /* with compare: also compare issue cycles (-1: yes unless wait states) */
   FILE *log;                  /* divergence reports (NULL: stderr) */
 } pb_cosim_opts_t;
 
@@ -36,14 +34,20 @@ typedef struct {
 } pb_cosim_result_t;
 
 /*
- * Run the program in host image `host` (hw.host_bytes bytes: code, constants
- * and inputs already placed) on the RTL, starting at prog_addr / prog_len.
- * With opts->compare, `model` (same hw, same memory contents, not started)
- * runs beside it. On return the RTL's host memory is copied back into `host`.
+ * Run the program at prog_addr / prog_len on the simulated core `v` (its host
+ * memory, ops->host(v), holds code, constants and inputs). With
+ * opts->compare, `model` (same hw; its scratchpad and accumulator in the same
+ * state as the RTL's, e.g. both fresh) runs beside it: its host memory is
+ * first made equal to the RTL's. The simulation can be reused for later runs.
  * Returns 0 when the run completed (DONE or ERROR) without divergence,
  * -1 on divergence, watchdog or harness failure.
  */
-int pb_cosim_run(const pb_vsim_ops_t *ops, uint8_t *host, pb_model_t *model, uint32_t prog_addr, uint32_t prog_len,
+int pb_cosim_run(const pb_vsim_ops_t *ops, pb_vsim_t *v, pb_model_t *model, uint32_t prog_addr, uint32_t prog_len,
                  const pb_cosim_opts_t *opts, pb_cosim_result_t *res);
+
+/* Convenience for tests: a fresh simulation (trace optional) of the host image `host`, run, result copied back. */
+int pb_cosim_run_image(const pb_vsim_ops_t *ops, uint8_t *host, pb_model_t *model, uint32_t prog_addr,
+                       uint32_t prog_len, const char *trace_path, unsigned backpressure, uint64_t bp_seed,
+                       const pb_cosim_opts_t *opts, pb_cosim_result_t *res);
 
 #endif

@@ -43,6 +43,12 @@ echo "== C unit tests (-O2 -Werror)"
 for t in build/tests/test_*; do run_one "$(basename "$t")" "$t"; done
 echo "== C unit tests (ASan + UBSan)"
 for t in build/san/tests/test_*; do run_one "san/$(basename "$t")" "$t"; done
+echo "== RTL: lint, synthesis, unit test benches"
+run_one rtl/lint tests/rtl/lint.sh
+run_one rtl/synth tests/rtl/synth.sh
+for t in tests/rtl/*/run.sh; do run_one "rtl/$(basename "$(dirname "$t")")" "$t"; done
+echo "== RTL against the reference model (lock-step co-simulation)"
+for t in build/rtl-tests/test_*; do [ -x "$t" ] && run_one "rtl/$(basename "$t")" "$t"; done
 echo "== command-line tests"
 for t in tests/cli/test_*.sh; do run_one "cli/$(basename "$t" .sh)" "$t"; done
 

@@ -8,6 +8,7 @@
 #define PB_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_passed, check_failed;
@@ -31,6 +32,25 @@ static const char *check_prog = "test";
 
 /* Silent bulk check: counts one case for a whole loop; the first failure is printed by the caller. */
 static inline void check_init(const char *prog) { check_prog = prog; }
+
+/*
+ * With PB_PROG_DUMP=DIR set, save an assembly program a test runs as DIR/<prog>_<what>.pbs,
+ * so that the RTL co-simulation test (tests/rtl/test_cosim_progs.c) runs the same programs.
+ */
+static inline void check_dump_src(const char *what, const char *src) {
+  const char *dir = getenv("PB_PROG_DUMP");
+  if (!dir) return;
+  char path[512];
+  int o = snprintf(path, sizeof path, "%s/%s_", dir, check_prog);
+  for (const char *c = what; *c && o < (int)sizeof path - 8; c++)
+    path[o++] = (char)(((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')) ? *c : '_');
+  snprintf(path + o, sizeof path - (size_t)o, ".pbs");
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(src, f);
+    fclose(f);
+  }
+}
 
 static inline int check_done(void) {
   printf("# %s: %d passed, %d failed\n", check_prog, check_passed, check_failed);

@@ -48,8 +48,8 @@ static inline int cosim_body(const pb_vsim_ops_t *ops, const char *body, const c
   if (prep) prep(pb_model_host(m), ctx);
   uint8_t *host = malloc(p.hw.host_bytes);
   memcpy(host, pb_model_host(m), p.hw.host_bytes);
-  pb_cosim_opts_t o = {.compare = 1, .max_cycles = 50000000ull};
-  rc = pb_cosim_run(ops, host, m, p.code_addr, p.code_len, &o, res);
+  pb_cosim_opts_t o = {.compare = 1, .max_cycles = 50000000ull, .timing = -1};
+  rc = pb_cosim_run_image(ops, host, m, p.code_addr, p.code_len, NULL, 0, 0, &o, res);
   if (host_out)
     *host_out = host;
   else

@@ -10,7 +10,7 @@
 #include "cosim_util.h"
 #include "randprog.h"
 
-static int run_src(const pb_vsim_ops_t *ops, const char *src, pb_cosim_result_t *res) {
+static int run_bp(const pb_vsim_ops_t *ops, const char *src, pb_cosim_result_t *res, unsigned bp, uint64_t seed) {
   char err[512];
   pb_program_t p;
   if (pb_asm(src, "randprog", &p, err, sizeof err)) {
@@ -23,13 +23,17 @@ static int run_src(const pb_vsim_ops_t *ops, const char *src, pb_cosim_result_t 
   if (m && !pb_model_load_program(m, &p, &e)) {
     uint8_t *host = malloc(p.hw.host_bytes);
     memcpy(host, pb_model_host(m), p.hw.host_bytes);
-    pb_cosim_opts_t o = {.compare = 1, .max_cycles = 10000000ull};
-    rc = pb_cosim_run(ops, host, m, p.code_addr, p.code_len, &o, res);
+    pb_cosim_opts_t o = {.compare = 1, .max_cycles = 10000000ull, .timing = -1};
+    rc = pb_cosim_run_image(ops, host, m, p.code_addr, p.code_len, NULL, bp, seed, &o, res);
     free(host);
   }
   pb_model_free(m);
   pb_program_free(&p);
   return rc;
+}
+
+static int run_src(const pb_vsim_ops_t *ops, const char *src, pb_cosim_result_t *res) {
+  return run_bp(ops, src, res, 0, 0);
 }
 
 static void save_failure(const char *src, const char *cfg, unsigned long long seed) {
@@ -103,6 +107,28 @@ int main(void) {
       }
       free(src);
     }
+    /* host memory with wait states: same results (every write compared), more cycles, counted stalls */
+    int bp_ok = 0, nbp = nvalid / 6 + 1;
+    uint64_t stalls = 0;
+    for (int i = 0; i < nbp; i++) {
+      uint64_t seed = seed0 + 0x5555u + (uint64_t)ci * 1000003u + (uint64_t)i;
+      char *src = randprog(&ops->hw, seed, seed, 10 + (int)(seed % 40), RP_VALID);
+      pb_cosim_result_t r;
+      int rc = run_bp(ops, src, &r, 80, seed);
+      if (rc || r.state != PB_STATE_DONE) {
+        CHECK(0, "%s: program seed 0x%llx with host wait states: rc %d state %d", ops->name, (unsigned long long)seed,
+              rc, r.state);
+        save_failure(src, ops->name, (unsigned long long)seed);
+      } else {
+        bp_ok++;
+        stalls += r.stalls;
+      }
+      free(src);
+    }
+    CHECK(bp_ok == nbp && stalls > 0, "%s: %d of %d programs with host wait states matched the model (%llu stall cycles)",
+          ops->name, bp_ok, nbp, (unsigned long long)stalls);
+    printf("%s: %d/%d valid programs with host wait states (31%% not ready) identical to the model, %llu stall cycles\n",
+           ops->name, bp_ok, nbp, (unsigned long long)stalls);
     CHECK(bad_ok == ninvalid, "%s: %d of %d invalid programs stopped with the model's error code and PC", ops->name,
           bad_ok, ninvalid);
     printf("%s: %d/%d invalid programs: same error code and PC as the model\n", ops->name, bad_ok, ninvalid);

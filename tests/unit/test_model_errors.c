@@ -39,6 +39,7 @@ static void on_write(void *ctx, uint32_t pc, pb_mem_t mem, uint32_t addr, const 
 
 static pb_model_t *run(const char *src, pb_program_t *p, hook_t *h, const char *what) {
   char err[512];
+  check_dump_src(what, src);
   if (pb_asm(src, what, p, err, sizeof err)) {
     CHECK(0, "%s: assembly failed: %s", what, err);
     return NULL;

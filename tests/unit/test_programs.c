@@ -19,6 +19,7 @@
 /* Assemble `src`, run it on a fresh model; returns the model (caller frees) or NULL. */
 static pb_model_t *run_src(const char *src, const char *what, pb_program_t *prog) {
   char err[512];
+  check_dump_src(what, src);
   if (pb_asm(src, what, prog, err, sizeof err)) {
     CHECK(0, "%s: assembly failed: %s", what, err);
     return NULL;

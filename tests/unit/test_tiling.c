@@ -37,7 +37,7 @@ static char *emit(const mm_t *p, int n) {
   char *s = malloc(cap);
   int kt = (p->K + n - 1) / n, ct = (p->C + n - 1) / n;
 #define OUT(...) o += (size_t)snprintf(s + o, cap - o, __VA_ARGS__)
-  OUT(".hw n=%d sp_rows=4096 acc_rows=1024 host_bytes=%u\n", n, 0x60000u);
+  OUT(".hw n=%d sp_rows=1024 acc_rows=512 host_bytes=%u\n", n, 0x60000u);
   OUT(".data X 0x%x\n", X_ADDR);
   for (int i = 0; i < p->M * p->K; i++) OUT(" .i8 %d\n", p->x[i]);
   OUT(".data W 0x%x  ; %d x %d tiles of N x N, (K tile, C tile) order\n", W_ADDR, kt, ct);
@@ -56,20 +56,20 @@ static char *emit(const mm_t *p, int n) {
     OUT(" .i32 %d\n .f32bits 0x%08x\n", j < p->C ? p->bias[j] : 0, bits);
   }
   OUT(".buffer Y 0x%x %d io\n", Y_ADDR, p->M * p->C);
-  /* scratchpad: X block at 0 (M rows), weight tile at 2048, outputs at 3072 */
+  /* scratchpad: X block at 0 (M rows), weight tile at 512, outputs at 768 */
   for (int u = 0; u < ct; u++) {
     int cc = p->C - u * n < n ? p->C - u * n : n;
     for (int t = 0; t < kt; t++) {
       int kc = p->K - t * n < n ? p->K - t * n : n;
       OUT("LOAD sp_col=0 cols=%d sp_addr=0 rows=%d host_stride=%d host_addr=X+%d\n", kc, p->M, p->K, t * n);
-      OUT("LOAD sp_col=0 cols=%d sp_addr=2048 rows=%d host_stride=%d host_addr=W+%d\n", n, n, n,
+      OUT("LOAD sp_col=0 cols=%d sp_addr=512 rows=%d host_stride=%d host_addr=W+%d\n", n, n, n,
           (t * ct + u) * n * n);
-      OUT("WEIGHTS sp_addr=2048\n");
+      OUT("WEIGHTS sp_addr=512\n");
       OUT("MATMUL acc=%d sp_addr=0 rows=%d acc_addr=0\n", t > 0, p->M);
     }
     OUT("CONFIG zp=%d lo=%d hi=%d host_addr=CFG+%d\n", p->zp, p->lo, p->hi, u * n * 8);
-    OUT("ACTIVATE pool=1 sp_addr=3072 rows=%d acc_addr=0 pool_stride=0\n", p->M);
-    OUT("STORE sp_col=0 cols=%d sp_addr=3072 rows=%d host_stride=%d host_addr=Y+%d\n", cc, p->M, p->C, u * n);
+    OUT("ACTIVATE pool=1 sp_addr=768 rows=%d acc_addr=0 pool_stride=0\n", p->M);
+    OUT("STORE sp_col=0 cols=%d sp_addr=768 rows=%d host_stride=%d host_addr=Y+%d\n", cc, p->M, p->C, u * n);
   }
   OUT("HALT\n");
 #undef OUT
@@ -77,7 +77,9 @@ static char *emit(const mm_t *p, int n) {
 }
 
 static int run(const mm_t *p, int n, int8_t *y) {
-  char *src = emit(p, n), err[512];
+  char *src = emit(p, n), err[512], what[64];
+  snprintf(what, sizeof what, "%dx%dx%d_n%d", p->M, p->K, p->C, n);
+  check_dump_src(what, src);
   pb_program_t prog;
   int rc = pb_asm(src, "tiling", &prog, err, sizeof err);
   free(src);
