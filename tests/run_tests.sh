@@ -40,7 +40,11 @@ run_one() { # run_one NAME COMMAND...
 echo "== generated files"
 run_one check-generated tests/lib/check_generated.sh
 echo "== C unit tests (-O2 -Werror)"
+# the programs these tests assemble are saved for the RTL co-simulation section
+rm -rf build/progs && mkdir -p build/progs
+export PB_PROG_DUMP=build/progs
 for t in build/tests/test_*; do run_one "$(basename "$t")" "$t"; done
+unset PB_PROG_DUMP
 echo "== C unit tests (ASan + UBSan)"
 for t in build/san/tests/test_*; do run_one "san/$(basename "$t")" "$t"; done
 echo "== RTL: lint, synthesis, unit test benches"

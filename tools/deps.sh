@@ -46,8 +46,13 @@ if [ ! -x .venv/bin/python ]; then
   echo "deps: creating .venv (system site packages: Debian's torch, onnx, numpy)"
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
-if ! .venv/bin/python -c "import onnxruntime" 2>/dev/null; then
-  echo "deps: pip install onnxruntime into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check onnxruntime
+# onnxruntime's quantizer (models/quantize.py) needs onnx >= 1.16 and ml_dtypes; pin them with
+# Debian's numpy so pip does not replace it (Debian's torch is built against numpy 1.24).
+# The pins also make `make models` reproduce the committed QDQ files byte for byte.
+NUMPY_VER=$(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')
+PIP_PKGS=(onnxruntime==1.32.0 onnx==1.23.2 ml_dtypes==0.5.4 "numpy==$NUMPY_VER")
+if ! .venv/bin/python -c "import onnxruntime.quantization, onnx; assert onnx.__version__ == '1.23.2'" 2>/dev/null; then
+  echo "deps: pip install ${PIP_PKGS[*]} into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check "${PIP_PKGS[@]}"
 fi
-echo "deps: .venv ready ($(.venv/bin/python -c 'import onnxruntime, numpy; print("onnxruntime", onnxruntime.__version__, "numpy", numpy.__version__)'))"
+echo "deps: .venv ready ($(.venv/bin/python -c 'import onnxruntime, onnx, numpy; print("onnxruntime", onnxruntime.__version__, "onnx", onnx.__version__, "numpy", numpy.__version__)'))"

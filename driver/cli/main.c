@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "asm.h"
+#include "backend.h"
 #include "npy.h"
 #include "protobrain/isa.h"
 #include "protobrain/pbin.h"
-#include "refmodel.h"
 #include "tensor_io.h"
 
 #define MAX_BINDINGS 16
@@ -63,12 +63,17 @@ static void usage_run(FILE *f) {
           "point (ONNX QuantizeLinear); an output tensor marked float is dequantized (ONNX\n"
           "DequantizeLinear) unless --raw is given.\n"
           "\n"
-          "  --backend NAME      ref (the C reference model; default)\n"
+          "  --backend NAME      ref (the C reference model; default) or verilator (the RTL, for a\n"
+          "                      program built for one of the Verilated configurations)\n"
+          "  --cosim             verilator: run the reference model in lock step and stop at the\n"
+          "                      first differing write or issue cycle\n"
+          "  --trace [FILE]      verilator: write an FST waveform (default build/logs/trace.fst)\n"
           "  --input [NAME=]F    an input tensor from a .npy file; NAME may be left out when the\n"
           "                      program has one input (repeat for several inputs)\n"
           "  --output [NAME=]F   write an output tensor to a .npy file (repeat for several)\n"
           "  --raw               write outputs as the integers the accelerator produced\n"
           "  --stats             print the performance counters to stderr\n"
+          "  --clock MHZ         clock for the --stats throughput figures (default 100)\n"
           "  --max-instrs N      stop with an error after N instructions (default: unlimited)\n");
 }
 
@@ -266,7 +271,7 @@ static void shape_str(char *buf, size_t len, unsigned rank, const uint64_t *dims
   if (o < len) snprintf(buf + o, len - o, ")");
 }
 
-static int put_input(pb_model_t *m, const pb_program_t *p, const binding_t *b) {
+static int put_input(pb_backend_t *be, const pb_program_t *p, const binding_t *b) {
   const pb_tensor_t *t = find_tensor(p, PB_TENSOR_INPUT, b);
   if (!t) return -1;
   pb_npy_t a;
@@ -288,13 +293,13 @@ static int put_input(pb_model_t *m, const pb_program_t *p, const binding_t *b) {
     pb_npy_free(&a);
     return -1;
   }
-  int rc = pb_tensor_put(t, pb_model_host(m), pb_model_hw(m)->host_bytes, a.data, a.dtype, err, sizeof err);
+  int rc = pb_tensor_put(t, be->host, be->hw.host_bytes, a.data, a.dtype, err, sizeof err);
   if (rc) fprintf(stderr, "%s run: input '%s' from '%s': %s\n", prog_name, t->name, b->path, err);
   pb_npy_free(&a);
   return rc;
 }
 
-static int get_output(pb_model_t *m, const pb_program_t *p, const binding_t *b, int raw) {
+static int get_output(pb_backend_t *be, const pb_program_t *p, const binding_t *b, int raw) {
   const pb_tensor_t *t = find_tensor(p, PB_TENSOR_OUTPUT, b);
   if (!t) return -1;
   unsigned dt = (!raw && (t->flags & PB_TF_FLOAT_IO)) ? PB_DT_FLOAT32 : t->dtype;
@@ -305,7 +310,7 @@ static int get_output(pb_model_t *m, const pb_program_t *p, const binding_t *b, 
   int rc = -1;
   if (!buf)
     fprintf(stderr, "%s run: out of memory\n", prog_name);
-  else if (pb_tensor_get(t, pb_model_host(m), pb_model_hw(m)->host_bytes, buf, dt, err, sizeof err))
+  else if (pb_tensor_get(t, be->host, be->hw.host_bytes, buf, dt, err, sizeof err))
     fprintf(stderr, "%s run: output '%s': %s\n", prog_name, t->name, err);
   else if (pb_npy_write(b->path, dt, t->rank, dims, buf, err, sizeof err))
     fprintf(stderr, "%s run: output '%s': %s\n", prog_name, t->name, err);
@@ -319,7 +324,8 @@ static int cmd_run(int argc, char **argv) {
   const char *prog = NULL, *backend = "ref";
   binding_t ins[MAX_BINDINGS], outs[MAX_BINDINGS];
   int nin = 0, nout = 0, stats = 0, raw = 0;
-  unsigned long long max_instrs = 0;
+  double mhz = 100.0;
+  pb_backend_opts_t bo = {0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has_val = i + 1 < argc;
@@ -342,11 +348,15 @@ static int cmd_run(int argc, char **argv) {
       stats = 1;
     } else if (!strcmp(a, "--raw")) {
       raw = 1;
-    } else if (!strcmp(a, "--max-instrs") && has_val) {
+    } else if (!strcmp(a, "--cosim")) {
+      bo.cosim = 1;
+    } else if (!strcmp(a, "--trace")) {
+      bo.trace_path = (has_val && argv[i + 1][0] != '-') ? argv[++i] : "build/logs/trace.fst";
+    } else if (!strcmp(a, "--clock") && has_val) {
       char *end;
-      max_instrs = strtoull(argv[++i], &end, 0);
-      if (*end || !max_instrs) {
-        fprintf(stderr, "%s run: --max-instrs wants a positive integer, got '%s'\n", prog_name, argv[i]);
+      mhz = strtod(argv[++i], &end);
+      if (*end || !(mhz > 0)) {
+        fprintf(stderr, "%s run: --clock wants MHz > 0, got '%s'\n", prog_name, argv[i]);
         return 2;
       }
     } else if (a[0] == '-') {
@@ -364,8 +374,12 @@ static int cmd_run(int argc, char **argv) {
     usage_run(stderr);
     return 2;
   }
-  if (strcmp(backend, "ref") != 0) {
-    fprintf(stderr, "%s run: unknown backend '%s' (available: ref)\n", prog_name, backend);
+  if (strcmp(backend, "ref") != 0 && strcmp(backend, "verilator") != 0) {
+    fprintf(stderr, "%s run: unknown backend '%s' (available: %s)\n", prog_name, backend, pb_backend_names());
+    return 2;
+  }
+  if ((bo.cosim || bo.trace_path) && strcmp(backend, "verilator") != 0) {
+    fprintf(stderr, "%s run: --cosim and --trace need --backend verilator\n", prog_name);
     return 2;
   }
   pb_program_t p;
@@ -375,47 +389,48 @@ static int cmd_run(int argc, char **argv) {
     return 1;
   }
   int rc = 1;
-  pb_model_t *m = pb_model_new(&p.hw);
-  if (!m) {
-    fprintf(stderr, "%s run: cannot allocate a model for n=%u sp_rows=%u acc_rows=%u host_bytes=%u\n", prog_name,
-            p.hw.n, p.hw.sp_rows, p.hw.acc_rows, p.hw.host_bytes);
-    goto out;
-  }
-  if (pb_model_load_program(m, &p, &e)) {
-    fprintf(stderr, "%s run: %s: %s\n", prog_name, prog, e.msg);
+  char err[1024];
+  pb_backend_t *be = NULL;
+  if (pb_backend_open(backend, &p.hw, &bo, &be, err, sizeof err) || pb_backend_load(be, &p, err, sizeof err)) {
+    fprintf(stderr, "%s run: %s: %s\n", prog_name, prog, err);
     goto out;
   }
   for (int i = 0; i < nin; i++)
-    if (put_input(m, &p, &ins[i])) goto out;
-  pb_model_start(m, p.code_addr, p.code_len);
-  pb_state_t st = pb_model_run(m, max_instrs);
-  const pb_model_counters_t *c = pb_model_counters(m);
-  if (stats)
-    fprintf(stderr, "stats: backend ref, %llu instructions, %llu MACs, %llu DMA bytes\n", (unsigned long long)c->instrs,
-            (unsigned long long)c->macs, (unsigned long long)c->dma_bytes);
-  if (st == PB_STATE_RUNNING) {
-    fprintf(stderr, "%s run: %s: stopped after --max-instrs %llu instructions at pc %u without HALT\n", prog_name,
-            prog, max_instrs, pb_model_pc(m));
+    if (put_input(be, &p, &ins[i])) goto out;
+  pb_run_status_t st;
+  if (be->run(be, p.code_addr, p.code_len, &st, err, sizeof err)) {
+    fprintf(stderr, "%s run: %s: %s\n", prog_name, prog, err);
     goto out;
   }
-  if (st == PB_STATE_ERROR) {
-    uint32_t pc = pb_model_pc(m);
+  if (stats) {
+    const pb_counters_t *c = &st.cnt;
+    uint64_t n = p.hw.n;
+    fprintf(stderr,
+            "stats: backend %s, %llu instructions, %llu MACs, %llu DMA bytes, %llu cycles, array busy %.1f%%, "
+            "%llu stall cycles, %.1f us at %g MHz\n",
+            be->name, (unsigned long long)c->instrs, (unsigned long long)(c->array_busy * n * n),
+            (unsigned long long)c->dma_bytes, (unsigned long long)c->cycles,
+            c->cycles ? 100.0 * (double)c->array_busy / (double)c->cycles : 0.0, (unsigned long long)c->stalls,
+            (double)c->cycles / mhz, mhz);
+  }
+  if (bo.trace_path) fprintf(stderr, "trace: %s\n", bo.trace_path);
+  if (!st.done) {
+    uint32_t pc = st.fault_pc;
     char line[256] = "(past the end of the program)";
     if (pc < p.code_len) {
       pb_word_t w;
       memcpy(w.bytes, p.code + (size_t)pc * PB_INSTR_BYTES, PB_INSTR_BYTES);
       pb_disasm_word(&w, line, sizeof line);
     }
-    unsigned code = pb_model_error(m);
     fprintf(stderr, "%s run: %s: accelerator stopped with error %s (%u) at pc %u: %s\n  %s\n", prog_name, prog,
-            pb_isa_error_name(code), code, pc, line, pb_isa_error_text(code));
+            pb_isa_error_name(st.err), st.err, pc, line, pb_isa_error_text(st.err));
     goto out;
   }
   for (int i = 0; i < nout; i++)
-    if (get_output(m, &p, &outs[i], raw)) goto out;
+    if (get_output(be, &p, &outs[i], raw)) goto out;
   rc = 0;
 out:
-  pb_model_free(m);
+  if (be) be->close(be);
   pb_program_free(&p);
   return rc;
 }

@@ -70,7 +70,9 @@ static void expect_error_data(const char *data, const char *bad, pb_hw_error_t c
   hook_t h = {0, 0};
   pb_model_t *m = run(src, &p, &h, what);
   if (!m) return;
-  pb_model_t *r = run(ref, &q, NULL, what);
+  char refname[160];
+  snprintf(refname, sizeof refname, "%s (reference)", what);
+  pb_model_t *r = run(ref, &q, NULL, refname);
   if (!r) {
     pb_model_free(m);
     pb_program_free(&p);

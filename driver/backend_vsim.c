@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The `verilator` backend: the Verilated core (sim/verilator), optionally in lock step with the model. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cosim.h"
+
+int pb_backend_open_verilator(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_backend_t **out, char *err,
+                              size_t errlen);
+
+typedef struct {
+  const pb_vsim_ops_t *ops;
+  pb_vsim_t *v;
+  pb_model_t *model; /* lock-step partner, or NULL */
+  uint64_t max_cycles;
+} vs_t;
+
+static int vs_run(pb_backend_t *b, uint32_t prog_addr, uint32_t len, pb_run_status_t *st, char *err, size_t errlen) {
+  vs_t *x = b->impl;
+  pb_cosim_opts_t o = {.compare = x->model != NULL, .max_cycles = x->max_cycles, .timing = -1};
+  pb_cosim_result_t r;
+  memset(st, 0, sizeof *st);
+  if (pb_cosim_run(x->ops, x->v, x->model, prog_addr, len, &o, &r)) {
+    snprintf(err, errlen, "verilator (%s): %s (details above)", x->ops->name,
+             r.diverged && x->model ? "the RTL diverged from the reference model" : "the simulation failed");
+    return -1;
+  }
+  st->done = r.state == PB_STATE_DONE;
+  st->err = r.err;
+  st->fault_pc = r.fault_pc;
+  st->cnt.cycles = r.cycles;
+  st->cnt.array_busy = r.array_busy;
+  st->cnt.instrs = r.instrs;
+  st->cnt.dma_bytes = r.dma_bytes;
+  st->cnt.stalls = r.stalls;
+  return 0;
+}
+
+static void vs_close(pb_backend_t *b) {
+  if (!b) return;
+  vs_t *x = b->impl;
+  if (x) {
+    if (x->v) x->ops->destroy(x->v);
+    pb_model_free(x->model);
+    free(x);
+  }
+  free(b);
+}
+
+int pb_backend_open_verilator(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_backend_t **out, char *err,
+                              size_t errlen) {
+  const pb_vsim_ops_t *ops = pb_vsim_find(hw);
+  if (!ops) {
+    int o = snprintf(err, errlen, "verilator: no RTL build for n=%u sp_rows=%u acc_rows=%u host_bytes=%u; built:",
+                     hw->n, hw->sp_rows, hw->acc_rows, hw->host_bytes);
+    for (int i = 0; pb_vsim_configs[i] && o > 0 && (size_t)o < errlen; i++) {
+      const pb_hw_t *h = &pb_vsim_configs[i]->hw;
+      o += snprintf(err + o, errlen - (size_t)o, " %s (n=%u sp_rows=%u acc_rows=%u host_bytes=%u)",
+                    pb_vsim_configs[i]->name, h->n, h->sp_rows, h->acc_rows, h->host_bytes);
+    }
+    return -1;
+  }
+  pb_backend_t *b = calloc(1, sizeof *b);
+  vs_t *x = calloc(1, sizeof *x);
+  if (!b || !x) {
+    free(b);
+    free(x);
+    snprintf(err, errlen, "verilator: out of memory");
+    return -1;
+  }
+  x->ops = ops;
+  x->max_cycles = opts ? opts->max_cycles : 0;
+  x->v = ops->create(opts ? opts->trace_path : NULL);
+  if (opts && opts->cosim) x->model = pb_model_new(hw);
+  b->name = "verilator";
+  b->hw = *hw;
+  b->run = vs_run;
+  b->close = vs_close;
+  b->impl = x;
+  if (!x->v || (opts && opts->cosim && !x->model)) {
+    vs_close(b);
+    snprintf(err, errlen, "verilator: cannot create the simulation%s", opts && opts->trace_path ? " (trace file?)" : "");
+    return -1;
+  }
+  b->host = ops->host(x->v);
+  *out = b;
+  return 0;
+}
