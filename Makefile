@@ -109,7 +109,7 @@ $(BUILD)/rtl-tests/%: tests/rtl/%.c tests/rtl/cosim_util.h $(TESTLIB_OBJ) $(BUIL
 	$(CC) $(ALL_CFLAGS) -Itests/lib -c $< -o $@.o
 	$(CXX) -o $@ $@.o $(TESTLIB_OBJ) $(BUILD)/libpbcore.a $(VSIM_OBJ) $(LDLIBS) $(VSIM_LIBS)
 
-.PHONY: all help deps test test-c test-san test-cli check-generated generate demo clean vsim lint synth
+.PHONY: all help deps test test-c test-san test-cli check-generated generate demo clean vsim lint synth bench
 
 vsim: $(VSIM_OBJ) ## build the Verilated core for every simulation configuration
 
@@ -194,8 +194,16 @@ test: deps ## install deps, build with -Werror, run the whole suite (ends with "
 .PHONY: test-build
 test-build: $(CLI) $(TEST_BIN) $(TEST_SAN_BIN) $(BUILD)/san/protobrain $(GEN_TOOL) $(RTL_TEST_BIN)
 
-demo: deps $(CLI) ## run the end-to-end demo
+demo: deps $(CLI) ## run the demo (see README)
 	@tests/demo.sh
+
+$(BUILD)/bench/%: tests/bench/%.c $(TESTLIB_OBJ) $(BUILD)/libpbcore.a $(VSIM_OBJ) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -c $< -o $@.o
+	$(CXX) -o $@ $@.o $(TESTLIB_OBJ) $(BUILD)/libpbcore.a $(VSIM_OBJ) $(LDLIBS) $(VSIM_LIBS)
+
+bench: deps $(BUILD)/bench/bench_core ## print measured ratios: RTL vs predicted cycles, utilization, C model vs OpenBLAS
+	@$(BUILD)/bench/bench_core
 
 lint: ## verilator --lint-only -Wall of the core (N=4, 16) and an Icarus compile
 	@tests/rtl/lint.sh

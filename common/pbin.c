@@ -61,6 +61,31 @@ enum {
 
 enum { R_NAME = 0, R_KIND = 32, R_ADDR = 36, R_SIZE = 40, R_RESERVED = 44 };
 
+enum { P_KIND = 0, P_OP = 1, P_N_IN = 2, P_N_OUT = 3, P_PC = 4, P_LEN = 8, P_IN = 12, P_OUT = 20, P_PARAM = 24 };
+
+enum {
+  L_NAME = 0,
+  L_OP = 32,
+  L_WHERE = 48,
+  L_IN_RANK = 49,
+  L_OUT_RANK = 50,
+  L_RESERVED0 = 51,
+  L_STEP = 52,
+  L_PC = 56,
+  L_LEN = 60,
+  L_IN_DIMS = 64,
+  L_OUT_DIMS = 80,
+  L_MACS = 96,
+  L_CYCLES = 104,
+  L_ARRAY_ROWS = 112,
+  L_WEIGHT_BYTES = 120,
+  L_OUT_BYTES = 124,
+  L_SP_ROWS = 128,
+  L_ACC_ROWS = 132,
+  L_RESERVED = 136,
+  L_RESERVED_BYTES = 8,
+};
+
 #define PAYLOAD_ALIGN 16u
 
 /* ---- CRC-32 (IEEE 802.3, reflected 0xEDB88320), table built by the preprocessor ---- */
@@ -108,6 +133,11 @@ static void wr32(uint8_t *b, uint32_t v) {
   b[1] = (uint8_t)(v >> 8);
   b[2] = (uint8_t)(v >> 16);
   b[3] = (uint8_t)(v >> 24);
+}
+static uint64_t rd64(const uint8_t *b) { return (uint64_t)rd32(b) | ((uint64_t)rd32(b + 4) << 32); }
+static void wr64(uint8_t *b, uint64_t v) {
+  wr32(b, (uint32_t)v);
+  wr32(b + 4, (uint32_t)(v >> 32));
 }
 static float bits_to_f32(uint32_t u) {
   float f;
@@ -163,6 +193,8 @@ typedef struct {
   const uint32_t *data_sec; /* section index of each data block */
   uint64_t tensors_off;     /* payload of TENSORS */
   uint64_t regions_off;     /* payload of MEMPLAN */
+  uint64_t steps_off;       /* payload of STEPS */
+  uint64_t layers_off;      /* payload of LAYERS */
 } locator_t;
 
 static const char *at(where_buf_t *w, const locator_t *L, uint64_t off) {
@@ -179,6 +211,8 @@ static const char *section_type_name(unsigned type) {
   case PB_SEC_DATA: return "DATA";
   case PB_SEC_TENSORS: return "TENSORS";
   case PB_SEC_MEMPLAN: return "MEMPLAN";
+  case PB_SEC_STEPS: return "STEPS";
+  case PB_SEC_LAYERS: return "LAYERS";
   default: return "unknown";
   }
 }
@@ -191,6 +225,7 @@ unsigned pb_dtype_size(unsigned dtype) {
   case PB_DT_UINT8: return 1;
   case PB_DT_INT32:
   case PB_DT_FLOAT32: return 4;
+  case PB_DT_INT64: return 8;
   default: return 0;
   }
 }
@@ -201,6 +236,7 @@ const char *pb_dtype_name(unsigned dtype) {
   case PB_DT_UINT8: return "u8";
   case PB_DT_INT32: return "i32";
   case PB_DT_FLOAT32: return "f32";
+  case PB_DT_INT64: return "i64";
   default: return "?";
   }
 }
@@ -375,18 +411,20 @@ static int check_tensor(const pb_program_t *p, uint32_t i, const locator_t *L, p
   int nl = name_len(t->name);
   if (nl < 0) return fail(err, "tensors[%u].name%s: not NUL-terminated", i, at(&w, L, rec + T_NAME));
   if (nl == 0) return fail(err, "tensors[%u].name%s: empty name", i, at(&w, L, rec + T_NAME));
-  if (t->kind != PB_TENSOR_INPUT && t->kind != PB_TENSOR_OUTPUT)
-    return fail(err, "tensors[%u].kind%s: got %u, expected 1 (input) or 2 (output)", i, at(&w, L, rec + T_KIND),
-                t->kind);
+  if (t->kind != PB_TENSOR_INPUT && t->kind != PB_TENSOR_OUTPUT && t->kind != PB_TENSOR_INTERNAL)
+    return fail(err, "tensors[%u].kind%s: got %u, expected 1 (input), 2 (output) or 3 (internal)", i,
+                at(&w, L, rec + T_KIND), t->kind);
   if (pb_dtype_size(t->dtype) == 0)
-    return fail(err, "tensors[%u].dtype%s: got %u, expected 1 (i8), 2 (u8), 3 (i32) or 4 (f32)", i,
+    return fail(err, "tensors[%u].dtype%s: got %u, expected 1 (i8), 2 (u8), 3 (i32), 4 (f32) or 5 (i64)", i,
                 at(&w, L, rec + T_DTYPE), t->dtype);
   if (t->rank < 1 || t->rank > PB_MAX_RANK)
     return fail(err, "tensors[%u].rank%s: got %u, expected 1..%u", i, at(&w, L, rec + T_RANK), t->rank,
                 PB_MAX_RANK);
-  if (t->flags & ~PB_TF_FLOAT_IO)
-    return fail(err, "tensors[%u].flags%s: got 0x%02x, unknown bits 0x%02x (only bit 0, FLOAT_IO, is defined)", i,
-                at(&w, L, rec + T_FLAGS), t->flags, t->flags & ~PB_TF_FLOAT_IO);
+  if (t->flags & ~PB_TF_ALL)
+    return fail(err,
+                "tensors[%u].flags%s: got 0x%02x, unknown bits 0x%02x (only bit 0, FLOAT_IO, and bit 1, BATCH, are "
+                "defined)",
+                i, at(&w, L, rec + T_FLAGS), t->flags, t->flags & ~PB_TF_ALL);
   for (unsigned d = 0; d < PB_MAX_RANK; d++) {
     if (d < t->rank && t->dims[d] == 0)
       return fail(err, "tensors[%u].dims[%u]%s: 0, every dimension below rank %u must be >= 1", i, d,
@@ -466,11 +504,133 @@ static int check_regions(const pb_program_t *p, const locator_t *L, pb_error_t *
   return 0;
 }
 
+const char *pb_host_op_name(unsigned op) {
+  switch (op) {
+#define PB_X(name, code, ni, no, text) \
+  case code: return #name;
+    PB_HOST_OPS(PB_X)
+#undef PB_X
+  default: return NULL;
+  }
+}
+
+int pb_host_op_arity(unsigned op, unsigned *n_in, unsigned *n_out) {
+  switch (op) {
+#define PB_X(name, code, ni, no, text) \
+  case code:                           \
+    *n_in = ni;                        \
+    *n_out = no;                       \
+    return 0;
+    PB_HOST_OPS(PB_X)
+#undef PB_X
+  default: return -1;
+  }
+}
+
+static int check_steps(const pb_program_t *p, const locator_t *L, pb_error_t *err) {
+  where_buf_t w;
+  for (uint32_t i = 0; i < p->n_steps; i++) {
+    const pb_step_t *s = &p->steps[i];
+    const uint64_t rec = L->steps_off + (uint64_t)i * PB_PBIN_STEP_BYTES;
+    if (s->kind == PB_STEP_ACCEL) {
+      if (s->op || s->n_in || s->n_out)
+        return fail(err, "steps[%u].op%s: an accelerator step has op, n_in and n_out 0 (got %u, %u, %u)", i,
+                    at(&w, L, rec + P_OP), s->op, s->n_in, s->n_out);
+      if (s->len == 0) return fail(err, "steps[%u].len%s: 0, an accelerator step runs at least one instruction", i,
+                                   at(&w, L, rec + P_LEN));
+      if ((uint64_t)s->pc + s->len > p->code_len)
+        return fail(err, "steps[%u].len%s: instructions %u..%llu run past the code (%u instructions)", i,
+                    at(&w, L, rec + (s->pc < p->code_len ? P_LEN : P_PC)), s->pc,
+                    (unsigned long long)s->pc + s->len, p->code_len);
+      for (unsigned k = 0; k < PB_STEP_MAX_IN; k++)
+        if (s->in[k]) return fail(err, "steps[%u].in[%u]%s: got %u, expected 0 (unused)", i, k,
+                                  at(&w, L, rec + P_IN + 2 * k), s->in[k]);
+      for (unsigned k = 0; k < PB_STEP_MAX_OUT; k++)
+        if (s->out[k]) return fail(err, "steps[%u].out[%u]%s: got %u, expected 0 (unused)", i, k,
+                                   at(&w, L, rec + P_OUT + 2 * k), s->out[k]);
+      for (unsigned k = 0; k < PB_STEP_PARAMS; k++)
+        if (s->param[k]) return fail(err, "steps[%u].param[%u]%s: got %d, expected 0 (unused)", i, k,
+                                     at(&w, L, rec + P_PARAM + 4 * k), (int)s->param[k]);
+    } else if (s->kind == PB_STEP_HOST) {
+      unsigned ni, no;
+      if (pb_host_op_arity(s->op, &ni, &no))
+        return fail(err, "steps[%u].op%s: unknown host operator %u", i, at(&w, L, rec + P_OP), s->op);
+      if (s->n_in != ni || s->n_out != no)
+        return fail(err, "steps[%u].n_in%s: %s takes %u inputs and %u outputs, got %u and %u", i,
+                    at(&w, L, rec + P_N_IN), pb_host_op_name(s->op), ni, no, s->n_in, s->n_out);
+      if (s->pc || s->len)
+        return fail(err, "steps[%u].pc%s: a host step has pc and len 0 (got %u, %u)", i, at(&w, L, rec + P_PC), s->pc,
+                    s->len);
+      for (unsigned k = 0; k < PB_STEP_MAX_IN; k++) {
+        if (k < ni && s->in[k] >= p->n_tensors)
+          return fail(err, "steps[%u].in[%u]%s: tensor %u does not exist (%u tensors)", i, k,
+                      at(&w, L, rec + P_IN + 2 * k), s->in[k], p->n_tensors);
+        if (k >= ni && s->in[k])
+          return fail(err, "steps[%u].in[%u]%s: got %u, expected 0 (unused)", i, k, at(&w, L, rec + P_IN + 2 * k),
+                      s->in[k]);
+      }
+      for (unsigned k = 0; k < PB_STEP_MAX_OUT; k++) {
+        if (k < no && s->out[k] >= p->n_tensors)
+          return fail(err, "steps[%u].out[%u]%s: tensor %u does not exist (%u tensors)", i, k,
+                      at(&w, L, rec + P_OUT + 2 * k), s->out[k], p->n_tensors);
+        if (k < no && p->tensors[s->out[k]].kind == PB_TENSOR_INPUT)
+          return fail(err, "steps[%u].out[%u]%s: tensor %u '%s' is an input; a host step may not write it", i, k,
+                      at(&w, L, rec + P_OUT + 2 * k), s->out[k], p->tensors[s->out[k]].name);
+        if (k >= no && s->out[k])
+          return fail(err, "steps[%u].out[%u]%s: got %u, expected 0 (unused)", i, k, at(&w, L, rec + P_OUT + 2 * k),
+                      s->out[k]);
+      }
+    } else {
+      return fail(err, "steps[%u].kind%s: got %u, expected 1 (accelerator) or 2 (host)", i, at(&w, L, rec + P_KIND),
+                  s->kind);
+    }
+  }
+  return 0;
+}
+
+static int check_layers(const pb_program_t *p, const locator_t *L, pb_error_t *err) {
+  where_buf_t w;
+  for (uint32_t i = 0; i < p->n_layers; i++) {
+    const pb_layer_t *l = &p->layers[i];
+    const uint64_t rec = L->layers_off + (uint64_t)i * PB_PBIN_LAYER_BYTES;
+    int nl = name_len(l->name);
+    if (nl < 0) return fail(err, "layers[%u].name%s: not NUL-terminated", i, at(&w, L, rec + L_NAME));
+    if (nl == 0) return fail(err, "layers[%u].name%s: empty name", i, at(&w, L, rec + L_NAME));
+    const char *z = memchr(l->op, '\0', sizeof l->op);
+    if (!z) return fail(err, "layers[%u].op%s: not NUL-terminated", i, at(&w, L, rec + L_OP));
+    if (l->where != PB_WHERE_ACCEL && l->where != PB_WHERE_HOST)
+      return fail(err, "layers[%u].where%s: got %u, expected 1 (accelerator) or 2 (host)", i,
+                  at(&w, L, rec + L_WHERE), l->where);
+    if (l->in_rank > PB_MAX_RANK || l->out_rank > PB_MAX_RANK)
+      return fail(err, "layers[%u].%s%s: got %u, expected 0..%u", i, l->in_rank > PB_MAX_RANK ? "in_rank" : "out_rank",
+                  at(&w, L, rec + (l->in_rank > PB_MAX_RANK ? L_IN_RANK : L_OUT_RANK)),
+                  l->in_rank > PB_MAX_RANK ? l->in_rank : l->out_rank, PB_MAX_RANK);
+    for (unsigned d = 0; d < PB_MAX_RANK; d++) {
+      if (d >= l->in_rank && l->in_dims[d])
+        return fail(err, "layers[%u].in_dims[%u]%s: got %u, expected 0 beyond rank %u", i, d,
+                    at(&w, L, rec + L_IN_DIMS + 4 * d), l->in_dims[d], l->in_rank);
+      if (d >= l->out_rank && l->out_dims[d])
+        return fail(err, "layers[%u].out_dims[%u]%s: got %u, expected 0 beyond rank %u", i, d,
+                    at(&w, L, rec + L_OUT_DIMS + 4 * d), l->out_dims[d], l->out_rank);
+    }
+    uint32_t nsteps = p->n_steps ? p->n_steps : 1;
+    if (l->step >= nsteps)
+      return fail(err, "layers[%u].step%s: %u, the program has %u step%s", i, at(&w, L, rec + L_STEP), l->step, nsteps,
+                  nsteps == 1 ? "" : "s");
+    if ((uint64_t)l->pc + l->len > p->code_len)
+      return fail(err, "layers[%u].len%s: instructions %u..%llu run past the code (%u instructions)", i,
+                  at(&w, L, rec + L_LEN), l->pc, (unsigned long long)l->pc + l->len, p->code_len);
+  }
+  return 0;
+}
+
 /* Every rule that does not depend on the file layout. hw must already be valid. */
 static int check_semantics(const pb_program_t *p, const locator_t *L, pb_error_t *err) {
   if (check_loaded_ranges(p, L, err)) return -1;
   if (check_tensors(p, L, err)) return -1;
-  return check_regions(p, L, err);
+  if (check_regions(p, L, err)) return -1;
+  if (check_steps(p, L, err)) return -1;
+  return check_layers(p, L, err);
 }
 
 int pb_program_check(const pb_program_t *p, pb_error_t *err) {
@@ -491,15 +651,17 @@ int pb_program_check(const pb_program_t *p, pb_error_t *err) {
   }
   if (p->n_tensors && !p->tensors) return fail(err, "tensors: NULL with n_tensors = %u", p->n_tensors);
   if (p->n_regions && !p->regions) return fail(err, "regions: NULL with n_regions = %u", p->n_regions);
+  if (p->n_steps && !p->steps) return fail(err, "steps: NULL with n_steps = %u", p->n_steps);
+  if (p->n_layers && !p->layers) return fail(err, "layers: NULL with n_layers = %u", p->n_layers);
   const locator_t L = {0};
   return check_semantics(p, &L, err);
 }
 
 /* ---- writer ---- */
 
-/* Number of sections the writer emits: CODE, one DATA per block, TENSORS and MEMPLAN if non-empty. */
+/* Number of sections the writer emits: CODE, one DATA per block, TENSORS, MEMPLAN, STEPS, LAYERS if non-empty. */
 static uint64_t section_count(const pb_program_t *p) {
-  return 1u + (uint64_t)p->n_data + (p->n_tensors > 0) + (p->n_regions > 0);
+  return 1u + (uint64_t)p->n_data + (p->n_tensors > 0) + (p->n_regions > 0) + (p->n_steps > 0) + (p->n_layers > 0);
 }
 
 /* NUL-padded name: only the characters up to the NUL are copied, the rest is 0. */
@@ -521,11 +683,15 @@ int pb_program_write(const pb_program_t *p, uint8_t **buf, size_t *len, pb_error
   const uint64_t code_bytes = (uint64_t)p->code_len * PB_INSTR_BYTES;
   const uint64_t tensor_bytes = (uint64_t)p->n_tensors * PB_PBIN_TENSOR_BYTES;
   const uint64_t region_bytes = (uint64_t)p->n_regions * PB_PBIN_REGION_BYTES;
+  const uint64_t step_bytes = (uint64_t)p->n_steps * PB_PBIN_STEP_BYTES;
+  const uint64_t layer_bytes = (uint64_t)p->n_layers * PB_PBIN_LAYER_BYTES;
   uint64_t size = align_up(PB_PBIN_HEADER_BYTES + nsec * PB_PBIN_SECTION_BYTES);
   size = align_up(size + code_bytes);
   for (uint32_t i = 0; i < p->n_data; i++) size = align_up(size + p->data[i].size);
   size = align_up(size + tensor_bytes);
   size = align_up(size + region_bytes);
+  size = align_up(size + step_bytes);
+  size = align_up(size + layer_bytes);
   if (size > PB_PBIN_MAX_FILE_BYTES)
     return fail(err, "program too large: %llu bytes, the limit is %u (1 GiB)", (unsigned long long)size,
                 PB_PBIN_MAX_FILE_BYTES);
@@ -552,7 +718,7 @@ int pb_program_write(const pb_program_t *p, uint8_t **buf, size_t *len, pb_error
 #define ENTRY(type, sz, host)                        \
   do {                                               \
     wr16(e + S_TYPE, (type));                        \
-    wr16(e + S_FLAGS, 0);                            \
+    wr16(e + S_FLAGS, (type) == PB_SEC_LAYERS ? PB_SECF_OPTIONAL : 0); \
     wr32(e + S_OFFSET, (uint32_t)off);               \
     wr32(e + S_SIZE, (uint32_t)(sz));                \
     wr32(e + S_HOST_ADDR, (host));                   \
@@ -598,6 +764,51 @@ int pb_program_write(const pb_program_t *p, uint8_t **buf, size_t *len, pb_error
       wr32(r + R_SIZE, rg->size);
     }
     off = align_up(off + region_bytes);
+  }
+  if (p->n_steps) {
+    ENTRY(PB_SEC_STEPS, step_bytes, 0);
+    for (uint32_t i = 0; i < p->n_steps; i++) {
+      const pb_step_t *st = &p->steps[i];
+      uint8_t *r = b + off + (uint64_t)i * PB_PBIN_STEP_BYTES;
+      r[P_KIND] = st->kind;
+      r[P_OP] = st->op;
+      r[P_N_IN] = st->n_in;
+      r[P_N_OUT] = st->n_out;
+      wr32(r + P_PC, st->pc);
+      wr32(r + P_LEN, st->len);
+      for (unsigned k = 0; k < PB_STEP_MAX_IN; k++) wr16(r + P_IN + 2 * k, st->in[k]);
+      for (unsigned k = 0; k < PB_STEP_MAX_OUT; k++) wr16(r + P_OUT + 2 * k, st->out[k]);
+      for (unsigned k = 0; k < PB_STEP_PARAMS; k++) wr32(r + P_PARAM + 4 * k, (uint32_t)st->param[k]);
+    }
+    off = align_up(off + step_bytes);
+  }
+  if (p->n_layers) {
+    ENTRY(PB_SEC_LAYERS, layer_bytes, 0);
+    for (uint32_t i = 0; i < p->n_layers; i++) {
+      const pb_layer_t *l = &p->layers[i];
+      uint8_t *r = b + off + (uint64_t)i * PB_PBIN_LAYER_BYTES;
+      put_name(r + L_NAME, l->name);
+      size_t ol = strlen(l->op); /* terminated: checked by pb_program_check */
+      memcpy(r + L_OP, l->op, ol);
+      r[L_WHERE] = l->where;
+      r[L_IN_RANK] = l->in_rank;
+      r[L_OUT_RANK] = l->out_rank;
+      wr32(r + L_STEP, l->step);
+      wr32(r + L_PC, l->pc);
+      wr32(r + L_LEN, l->len);
+      for (unsigned d = 0; d < PB_MAX_RANK; d++) {
+        wr32(r + L_IN_DIMS + 4 * d, l->in_dims[d]);
+        wr32(r + L_OUT_DIMS + 4 * d, l->out_dims[d]);
+      }
+      wr64(r + L_MACS, l->macs);
+      wr64(r + L_CYCLES, l->cycles);
+      wr64(r + L_ARRAY_ROWS, l->array_rows);
+      wr32(r + L_WEIGHT_BYTES, l->weight_bytes);
+      wr32(r + L_OUT_BYTES, l->out_bytes);
+      wr32(r + L_SP_ROWS, l->sp_rows);
+      wr32(r + L_ACC_ROWS, l->acc_rows);
+    }
+    off = align_up(off + layer_bytes);
   }
 #undef ENTRY
 
@@ -697,7 +908,7 @@ static int read_sections(const uint8_t *buf, size_t len, sec_t *s, uint32_t coun
                          uint32_t *code_sec, pb_error_t *err) {
   where_buf_t w;
   const uint64_t tend = toff + (uint64_t)count * PB_PBIN_SECTION_BYTES;
-  long seen[5] = {-1, -1, -1, -1, -1}; /* first section of each known type */
+  long seen[7] = {-1, -1, -1, -1, -1, -1, -1}; /* first section of each known type */
   for (uint32_t i = 0; i < count; i++) {
     const uint64_t e = toff + (uint64_t)i * PB_PBIN_SECTION_BYTES;
     sec_t *x = &s[i];
@@ -727,7 +938,7 @@ static int read_sections(const uint8_t *buf, size_t len, sec_t *s, uint32_t coun
       return fail(err, "section[%u].offset%s: payload 0x%x..0x%llx overlaps the section table (0x%llx..0x%llx)", i,
                   fmt_off(&w, e + S_OFFSET), x->off, (unsigned long long)end, (unsigned long long)toff,
                   (unsigned long long)tend);
-    if (x->type < PB_SEC_CODE || x->type > PB_SEC_MEMPLAN) {
+    if (x->type < PB_SEC_CODE || x->type > PB_SEC_LAYERS) {
       if (!(x->flags & PB_SECF_OPTIONAL))
         return fail(err, "section[%u].type%s: unknown type %u and not marked OPTIONAL (flags bit 0)", i,
                     fmt_off(&w, e + S_TYPE), x->type);
@@ -741,15 +952,21 @@ static int read_sections(const uint8_t *buf, size_t len, sec_t *s, uint32_t coun
     unsigned unit = x->type == PB_SEC_CODE      ? PB_INSTR_BYTES
                     : x->type == PB_SEC_TENSORS ? PB_PBIN_TENSOR_BYTES
                     : x->type == PB_SEC_MEMPLAN ? PB_PBIN_REGION_BYTES
+                    : x->type == PB_SEC_STEPS   ? PB_PBIN_STEP_BYTES
+                    : x->type == PB_SEC_LAYERS  ? PB_PBIN_LAYER_BYTES
                                                 : 1;
     if (x->size == 0)
       return fail(err, "section[%u].size%s: 0, a %s section must not be empty", i, fmt_off(&w, e + S_SIZE), tn);
     if (x->size % unit)
       return fail(err, "section[%u].size%s: 0x%x is not a multiple of the %s size (%u bytes)", i,
                   fmt_off(&w, e + S_SIZE), x->size,
-                  x->type == PB_SEC_CODE ? "instruction" : x->type == PB_SEC_TENSORS ? "tensor record" : "region record",
+                  x->type == PB_SEC_CODE      ? "instruction"
+                  : x->type == PB_SEC_TENSORS ? "tensor record"
+                  : x->type == PB_SEC_MEMPLAN ? "region record"
+                  : x->type == PB_SEC_STEPS   ? "step record"
+                                              : "layer record",
                   unit);
-    if ((x->type == PB_SEC_TENSORS || x->type == PB_SEC_MEMPLAN) && x->host != 0)
+    if (x->type != PB_SEC_CODE && x->type != PB_SEC_DATA && x->host != 0)
       return fail(err, "section[%u].host_addr%s: got 0x%x, expected 0 (a %s section is not loaded)", i,
                   fmt_off(&w, e + S_HOST_ADDR), x->host, tn);
   }
@@ -827,6 +1044,71 @@ static int read_regions(const uint8_t *buf, const sec_t *x, pb_program_t *p, pb_
   return 0;
 }
 
+static int read_steps(const uint8_t *buf, const sec_t *x, pb_program_t *p, pb_error_t *err) {
+  uint32_t n = x->size / PB_PBIN_STEP_BYTES;
+  p->steps = calloc(n, sizeof *p->steps);
+  if (!p->steps) return fail(err, "out of memory (%u steps)", n);
+  p->n_steps = n;
+  for (uint32_t i = 0; i < n; i++) {
+    const uint8_t *r = buf + x->off + (uint64_t)i * PB_PBIN_STEP_BYTES;
+    pb_step_t *st = &p->steps[i];
+    st->kind = r[P_KIND];
+    st->op = r[P_OP];
+    st->n_in = r[P_N_IN];
+    st->n_out = r[P_N_OUT];
+    st->pc = rd32(r + P_PC);
+    st->len = rd32(r + P_LEN);
+    for (unsigned k = 0; k < PB_STEP_MAX_IN; k++) st->in[k] = rd16(r + P_IN + 2 * k);
+    for (unsigned k = 0; k < PB_STEP_MAX_OUT; k++) st->out[k] = rd16(r + P_OUT + 2 * k);
+    for (unsigned k = 0; k < PB_STEP_PARAMS; k++) st->param[k] = (int32_t)rd32(r + P_PARAM + 4 * k);
+  }
+  return 0;
+}
+
+static int read_layers(const uint8_t *buf, const sec_t *x, pb_program_t *p, pb_error_t *err) {
+  uint32_t n = x->size / PB_PBIN_LAYER_BYTES;
+  p->layers = calloc(n, sizeof *p->layers);
+  if (!p->layers) return fail(err, "out of memory (%u layers)", n);
+  p->n_layers = n;
+  for (uint32_t i = 0; i < n; i++) {
+    const uint64_t rec = x->off + (uint64_t)i * PB_PBIN_LAYER_BYTES;
+    const uint8_t *r = buf + rec;
+    pb_layer_t *l = &p->layers[i];
+    if (read_name(buf, rec + L_NAME, "layers", i, l->name, err)) return -1;
+    where_buf_t w;
+    const uint8_t *z = memchr(r + L_OP, 0, sizeof l->op);
+    if (!z) return fail(err, "layers[%u].op%s: not NUL-terminated", i, fmt_off(&w, rec + L_OP));
+    for (size_t k = (size_t)(z - (r + L_OP)); k < sizeof l->op; k++)
+      if (r[L_OP + k])
+        return fail(err, "layers[%u].op%s: byte %zu after the terminating NUL is 0x%02x, expected 0 (padding)", i,
+                    fmt_off(&w, rec + L_OP + k), k, r[L_OP + k]);
+    memcpy(l->op, r + L_OP, sizeof l->op);
+    l->where = r[L_WHERE];
+    l->in_rank = r[L_IN_RANK];
+    l->out_rank = r[L_OUT_RANK];
+    char field[48];
+    snprintf(field, sizeof field, "layers[%u].reserved0", i);
+    if (check_zero(buf, rec + L_RESERVED0, 1, field, err)) return -1;
+    l->step = rd32(r + L_STEP);
+    l->pc = rd32(r + L_PC);
+    l->len = rd32(r + L_LEN);
+    for (unsigned d = 0; d < PB_MAX_RANK; d++) {
+      l->in_dims[d] = rd32(r + L_IN_DIMS + 4 * d);
+      l->out_dims[d] = rd32(r + L_OUT_DIMS + 4 * d);
+    }
+    l->macs = rd64(r + L_MACS);
+    l->cycles = rd64(r + L_CYCLES);
+    l->array_rows = rd64(r + L_ARRAY_ROWS);
+    l->weight_bytes = rd32(r + L_WEIGHT_BYTES);
+    l->out_bytes = rd32(r + L_OUT_BYTES);
+    l->sp_rows = rd32(r + L_SP_ROWS);
+    l->acc_rows = rd32(r + L_ACC_ROWS);
+    snprintf(field, sizeof field, "layers[%u].reserved", i);
+    if (check_zero(buf, rec + L_RESERVED, L_RESERVED_BYTES, field, err)) return -1;
+  }
+  return 0;
+}
+
 static int read_program(const uint8_t *buf, size_t len, pb_program_t *p, pb_error_t *err) {
   where_buf_t w;
   if (len > PB_PBIN_MAX_FILE_BYTES)
@@ -871,7 +1153,7 @@ static int read_program(const uint8_t *buf, size_t len, pb_program_t *p, pb_erro
       goto out;
     }
   }
-  locator_t L = {1, toff, code_sec, data_sec, 0, 0};
+  locator_t L = {1, toff, code_sec, data_sec, 0, 0, 0, 0};
   for (uint32_t i = 0; i < count; i++) {
     const sec_t *x = &s[i];
     switch (x->type) {
@@ -905,6 +1187,14 @@ static int read_program(const uint8_t *buf, size_t len, pb_program_t *p, pb_erro
     case PB_SEC_MEMPLAN:
       L.regions_off = x->off;
       if (read_regions(buf, x, p, err)) goto out;
+      break;
+    case PB_SEC_STEPS:
+      L.steps_off = x->off;
+      if (read_steps(buf, x, p, err)) goto out;
+      break;
+    case PB_SEC_LAYERS:
+      L.layers_off = x->off;
+      if (read_layers(buf, x, p, err)) goto out;
       break;
     default: break; /* optional, unknown: skipped */
     }
@@ -1043,6 +1333,8 @@ void pb_program_free(pb_program_t *p) {
   free(p->data);
   free(p->tensors);
   free(p->regions);
+  free(p->steps);
+  free(p->layers);
   memset(p, 0, sizeof *p);
 }
 
@@ -1067,6 +1359,24 @@ int pb_program_add_tensor(pb_program_t *p, const pb_tensor_t *t) {
   if (!a) return -1;
   p->tensors = a;
   a[p->n_tensors++] = *t;
+  return 0;
+}
+
+int pb_program_add_step(pb_program_t *p, const pb_step_t *s) {
+  if (!p || !s || p->n_steps == UINT32_MAX) return -1;
+  pb_step_t *a = realloc(p->steps, ((size_t)p->n_steps + 1) * sizeof *a);
+  if (!a) return -1;
+  p->steps = a;
+  a[p->n_steps++] = *s;
+  return 0;
+}
+
+int pb_program_add_layer(pb_program_t *p, const pb_layer_t *l) {
+  if (!p || !l || p->n_layers == UINT32_MAX) return -1;
+  pb_layer_t *a = realloc(p->layers, ((size_t)p->n_layers + 1) * sizeof *a);
+  if (!a) return -1;
+  p->layers = a;
+  a[p->n_layers++] = *l;
   return 0;
 }
 

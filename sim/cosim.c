@@ -182,9 +182,10 @@ int pb_cosim_run(const pb_vsim_ops_t *ops, pb_vsim_t *v, pb_model_t *model, uint
   int rc = 0;
   pb_vsim_cycle_t ev;
   const uint32_t n = ops->hw.n;
+  memset(&ev, 0, sizeof ev);
   for (;;) {
-    uint32_t st = ops->reg_read(v, PB_REG_STATUS) & 3u;
-    if (st == PB_STATE_DONE || st == PB_STATE_ERROR) break;
+    /* irq_o (DONE or ERROR) as sampled in the last cycle: no extra evaluation per cycle */
+    if (ev.irq) break;
     if (cycle >= max) {
       fprintf(log, "cosim: watchdog: the core did not stop within %llu cycles (pc %u retired in order)\n",
               (unsigned long long)max, next_pc);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # `make demo`. Until the compiler lands, the demo runs the hand-written example
-# (tests/asm/matmul2x2.pbs) on the C reference model and checks it against numpy;
+# (tests/asm/matmul2x2.pbs) on the C reference model and on the Verilated RTL in lock step,
+# and checks it against numpy;
 # the Fashion-MNIST end-to-end demo (compile, Verilated RTL, accuracy) replaces it
 # when the compiler, RTL and driver issues are done.
 set -euo pipefail
@@ -15,6 +16,9 @@ $PB disasm $OUT/matmul2x2.pbin | grep -v '^\s*;' | grep -E '^[A-Z]' | sed 's/^/ 
 echo "== run on the C reference model"
 .venv/bin/python -c "import numpy as np; np.save('$OUT/x.npy', np.array([[1, 2], [3, -4]], dtype=np.int8))"
 $PB run $OUT/matmul2x2.pbin --backend ref --input $OUT/x.npy --output $OUT/y.npy --stats
+echo "== run on the Verilated RTL in lock step with the reference model"
+$PB run $OUT/matmul2x2.pbin --backend verilator --cosim --input $OUT/x.npy --output $OUT/y_rtl.npy --stats
+cmp $OUT/y.npy $OUT/y_rtl.npy && echo "   RTL output bytes equal the reference model's"
 .venv/bin/python - "$OUT" <<'PY'
 import sys, numpy as np
 out = sys.argv[1]

@@ -23,9 +23,12 @@
  *           2 type, 2 flags, 4 offset, 4 size, 4 host_addr
  *
  * Section types: CODE (exactly one; instruction words, loaded at host_addr),
- * DATA (constants, loaded at host_addr), TENSORS (input/output descriptors),
- * MEMPLAN (named host memory regions). Flag bit 0 marks a section a reader
- * may skip when it does not know its type; unknown types without it are refused.
+ * DATA (constants, loaded at host_addr), TENSORS (input/output/internal
+ * descriptors), MEMPLAN (named host memory regions), STEPS (the order of
+ * accelerator slices and host operators; absent: one accelerator step over the
+ * whole code), LAYERS (per-layer records for tools; OPTIONAL). Flag bit 0
+ * marks a section a reader may skip when it does not know its type; unknown
+ * types without it are refused.
  */
 #ifndef PROTOBRAIN_PBIN_H
 #define PROTOBRAIN_PBIN_H
@@ -39,6 +42,8 @@
 #define PB_PBIN_SECTION_BYTES 16u
 #define PB_PBIN_TENSOR_BYTES 96u
 #define PB_PBIN_REGION_BYTES 48u
+#define PB_PBIN_STEP_BYTES 64u
+#define PB_PBIN_LAYER_BYTES 144u
 #define PB_NAME_MAX 32u /* names are NUL-padded to 32 bytes, at most 31 characters */
 #define PB_MAX_RANK 4u
 #define PB_PBIN_MAX_FILE_BYTES 0x40000000u /* 1 GiB: larger files are refused unread */
@@ -61,16 +66,21 @@ typedef enum {
   PB_SEC_DATA = 2,
   PB_SEC_TENSORS = 3,
   PB_SEC_MEMPLAN = 4,
+  PB_SEC_STEPS = 5,  /* required when present: a reader that does not know it must refuse the program */
+  PB_SEC_LAYERS = 6, /* informational: written with the OPTIONAL flag */
 } pb_section_type_t;
 
 #define PB_SECF_OPTIONAL 1u
 
-typedef enum { PB_DT_INT8 = 1, PB_DT_UINT8 = 2, PB_DT_INT32 = 3, PB_DT_FLOAT32 = 4 } pb_dtype_t;
+typedef enum { PB_DT_INT8 = 1, PB_DT_UINT8 = 2, PB_DT_INT32 = 3, PB_DT_FLOAT32 = 4, PB_DT_INT64 = 5 } pb_dtype_t;
 
-typedef enum { PB_TENSOR_INPUT = 1, PB_TENSOR_OUTPUT = 2 } pb_tensor_kind_t;
+/* INTERNAL: an intermediate or constant tensor that host steps read or write (never set by the user). */
+typedef enum { PB_TENSOR_INPUT = 1, PB_TENSOR_OUTPUT = 2, PB_TENSOR_INTERNAL = 3 } pb_tensor_kind_t;
 
 /* Tensor flags */
 #define PB_TF_FLOAT_IO 1u /* the graph's tensor is float: inputs are quantized, outputs dequantized */
+#define PB_TF_BATCH 2u    /* dims[0] is the compiled batch: a runner may feed any number of samples in chunks */
+#define PB_TF_ALL (PB_TF_FLOAT_IO | PB_TF_BATCH)
 
 /*
  * A tensor descriptor. Element i (multi-index) lives at
@@ -106,6 +116,79 @@ typedef struct {
   uint8_t *bytes;
 } pb_data_t;
 
+/*
+ * Host operators a program may run between or after accelerator slices
+ * (driver/hostops.c implements them, bit-exact; docs/pbin.md gives each one's
+ * inputs, outputs and parameters). X(NAME, CODE, inputs, outputs, "meaning")
+ */
+#define PB_HOST_OPS(X)                                                                                  \
+  X(QUANTIZE, 1, 3, 1, "y = clamp(rne(f32(x / s)) + zp) (ONNX QuantizeLinear); in: x, scale, zero point") \
+  X(DEQUANTIZE, 2, 3, 1, "y = f32((x - zp) * s) (ONNX DequantizeLinear); in: x, scale, zero point")       \
+  X(CONVERT, 3, 1, 1, "int8 <-> uint8 with the zero point moved by 128 (y = x ^ 0x80)")                   \
+  X(MAXPOOL, 4, 1, 1, "2-D max pooling, NCHW indices (any dtype, exact)")                                  \
+  X(AVGPOOL, 5, 1, 1, "2-D average pooling in float (ONNX AveragePool)")                                   \
+  X(GLOBALAVGPOOL, 6, 1, 1, "mean over every dim after the second, in float")                              \
+  X(SOFTMAX, 7, 1, 1, "softmax along an axis (or the flattened trailing dims), float")                     \
+  X(ARGMAX, 8, 1, 1, "index of the maximum along an axis (int32 or int64 output)")                         \
+  X(ADD, 9, 2, 1, "element-wise sum with numpy broadcasting, float")                                       \
+  X(COPY, 10, 1, 1, "copy elements in logical order (a layout change), same dtype")
+
+typedef enum {
+#define PB_X(name, code, ni, no, text) PB_HOP_##name = code,
+  PB_HOST_OPS(PB_X)
+#undef PB_X
+} pb_host_op_t;
+
+const char *pb_host_op_name(unsigned op); /* "MAXPOOL"; NULL if unknown */
+int pb_host_op_arity(unsigned op, unsigned *n_in, unsigned *n_out); /* 0, or -1 if unknown */
+
+typedef enum { PB_STEP_ACCEL = 1, PB_STEP_HOST = 2 } pb_step_kind_t;
+
+#define PB_STEP_MAX_IN 4u
+#define PB_STEP_MAX_OUT 2u
+#define PB_STEP_PARAMS 10u
+
+/*
+ * One step of a program run. ACCEL: run instructions [pc, pc + len) (the
+ * slice ends with HALT). HOST: run host operator `op` on the tensors
+ * in[0..n_in) -> out[0..n_out) (indices into the tensor table) with
+ * op-specific integer parameters. On disk (64 bytes): kind u8, op u8, n_in u8,
+ * n_out u8, pc u32, len u32, in u16[4], out u16[2], param i32[10]; unused
+ * slots 0.
+ */
+typedef struct {
+  uint8_t kind, op, n_in, n_out;
+  uint32_t pc, len;
+  uint16_t in[PB_STEP_MAX_IN], out[PB_STEP_MAX_OUT];
+  int32_t param[PB_STEP_PARAMS];
+} pb_step_t;
+
+typedef enum { PB_WHERE_ACCEL = 1, PB_WHERE_HOST = 2 } pb_where_t;
+
+/*
+ * A compiled layer, for tools (`protobrain info`): what it is, where it runs,
+ * its instructions and its predicted cost for one run of the program (the
+ * compiled batch). On disk (144 bytes): name[32], op[16], where u8, in_rank u8,
+ * out_rank u8, reserved u8, step u32, pc u32, len u32, in_dims u32[4],
+ * out_dims u32[4], macs u64, cycles u64, array_rows u64, weight_bytes u32,
+ * out_bytes u32, sp_rows u32, acc_rows u32, reserved[8].
+ */
+typedef struct {
+  char name[PB_NAME_MAX];
+  char op[16];             /* NUL-terminated, e.g. "Conv+MaxPool" */
+  uint8_t where;           /* PB_WHERE_* */
+  uint8_t in_rank, out_rank;
+  uint32_t step;           /* the step that runs it */
+  uint32_t pc, len;        /* its instructions (accelerator layers; 0, 0 on the host) */
+  uint32_t in_dims[PB_MAX_RANK], out_dims[PB_MAX_RANK];
+  uint64_t macs;           /* useful multiply-accumulates per run */
+  uint64_t cycles;         /* predicted accelerator cycles per run (timing model) */
+  uint64_t array_rows;     /* MATMUL rows streamed: cycles the array does useful MACs */
+  uint32_t weight_bytes;   /* constants (weights, requantization tables) in host memory */
+  uint32_t out_bytes;      /* output activation buffer in host memory */
+  uint32_t sp_rows, acc_rows; /* on-chip rows the layer uses */
+} pb_layer_t;
+
 /* A program in memory. Owns every pointer; free with pb_program_free(). */
 typedef struct {
   pb_hw_t hw;
@@ -118,6 +201,10 @@ typedef struct {
   uint32_t n_tensors;
   pb_region_t *regions;
   uint32_t n_regions;
+  pb_step_t *steps;    /* none: one accelerator step over the whole code */
+  uint32_t n_steps;
+  pb_layer_t *layers;
+  uint32_t n_layers;
 } pb_program_t;
 
 /* A reader error: message names the field and its byte offset in the file. */
@@ -148,6 +235,8 @@ void pb_program_free(pb_program_t *p);
 int pb_program_add_data(pb_program_t *p, uint32_t host_addr, const void *bytes, uint32_t size);
 int pb_program_add_tensor(pb_program_t *p, const pb_tensor_t *t);
 int pb_program_add_region(pb_program_t *p, const pb_region_t *r);
+int pb_program_add_step(pb_program_t *p, const pb_step_t *s);
+int pb_program_add_layer(pb_program_t *p, const pb_layer_t *l);
 
 /*
  * Number of bytes a tensor spans in host memory from host_addr:

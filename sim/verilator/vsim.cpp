@@ -119,6 +119,7 @@ static int vs_step(pb_vsim *v, pb_vsim_cycle_t *ev) {
   if (wr) get_bytes(t->wr_req_data_o, wdata, VSIM_N);
   if (ev) {
     memset(ev, 0, sizeof *ev);
+    ev->irq = t->irq_o;
     ev->issue = t->dbg_issue_o;
     ev->issue_pc = t->dbg_issue_pc_o;
     ev->retire = t->dbg_retire_o;

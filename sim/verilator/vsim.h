@@ -20,6 +20,7 @@ extern "C" {
 
 /* What happened in one clock cycle (sampled before the rising edge). */
 typedef struct {
+  int irq;                 /* the core is DONE or ERROR (irq_o) */
   int issue;
   uint32_t issue_pc;
   unsigned retire;         /* bits: 0 LD, 1 WEIGHTS, 2 MATMUL, 3 ST, 4 SYNC/HALT */

@@ -75,4 +75,22 @@ assert (want == np.array([[29,0],[0,30]])).all()  # the README's hand calculatio
   check "$tag asm no-halt program" $PB asm $T/nohalt.pbs -o $T/nohalt.pbin
   check_fails "$tag PC_RANGE past the end" "PC_RANGE (7) at pc 1" $PB run $T/nohalt.pbin
 done
+
+# --- the RTL backend: same bytes as ref, in lock step, with a trace; the same error code and PC
+PB=build/protobrain
+check "verilator run" $PB run $T/p.pbin --backend verilator --input $T/x.npy --output $T/yv.npy
+check "verilator output equals ref" cmp $T/y.npy $T/yv.npy
+check "verilator --cosim" $PB run $T/p.pbin --backend verilator --cosim --input $T/x.npy --output $T/yc.npy
+check "cosim output equals ref" cmp $T/y.npy $T/yc.npy
+check "verilator --trace writes an FST" bash -c "$PB run $T/p.pbin --backend verilator --trace $T/t.fst --input $T/x.npy && test -s $T/t.fst"
+check "ref and verilator report the same cycles" bash -c \
+  "a=\$($PB run $T/p.pbin --stats --input $T/x.npy 2>&1 | grep -o '[0-9]* cycles'); \
+   b=\$($PB run $T/p.pbin --backend verilator --stats --input $T/x.npy 2>&1 | grep -o '[0-9]* cycles'); \
+   test -n \"\$a\" && test \"\$a\" = \"\$b\""
+sed 's/^.hw .*/.hw n=4 sp_rows=1024 acc_rows=512 host_bytes=1048576/' $T/err.pbs > $T/err4.pbs
+sed -i 's/sp_addr=7 rows=2/sp_addr=1023 rows=2/' $T/err4.pbs
+check "asm sim4 error program" $PB asm $T/err4.pbs -o $T/err4.pbin
+check_fails "verilator SP_RANGE with pc" "SP_RANGE (4) at pc 0" $PB run $T/err4.pbin --backend verilator --cosim
+check_fails "verilator refuses other hardware" "no RTL build for n=4 sp_rows=8" $PB run $T/err.pbin --backend verilator
+check_fails "--cosim needs verilator" "need --backend verilator" $PB run $T/p.pbin --cosim
 check_done test_cli

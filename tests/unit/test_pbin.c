@@ -210,7 +210,7 @@ static void test_helpers(void) {
         "crc32 of \"\" and \"a\"");
 
   CHECK(pb_dtype_size(PB_DT_INT8) == 1 && pb_dtype_size(PB_DT_UINT8) == 1 && pb_dtype_size(PB_DT_INT32) == 4 &&
-            pb_dtype_size(PB_DT_FLOAT32) == 4 && pb_dtype_size(0) == 0 && pb_dtype_size(5) == 0,
+            pb_dtype_size(PB_DT_FLOAT32) == 4 && pb_dtype_size(0) == 0 && pb_dtype_size(PB_DT_INT64) == 8 && pb_dtype_size(6) == 0,
         "pb_dtype_size");
   CHECK(!strcmp(pb_dtype_name(PB_DT_INT8), "i8") && !strcmp(pb_dtype_name(PB_DT_UINT8), "u8") &&
             !strcmp(pb_dtype_name(PB_DT_INT32), "i32") && !strcmp(pb_dtype_name(PB_DT_FLOAT32), "f32") &&
@@ -569,7 +569,7 @@ static void test_loaded_ranges(void) {
 static void test_tensors(void) {
   reject_patched("tensor dtype 9", TREC(1) + T_DTYPE, 1, 9, "tensors[1].dtype at offset 0x201: got 9", NULL);
   reject_patched("tensor dtype 0", TREC(0) + T_DTYPE, 1, 0, "tensors[0].dtype at offset 0x1a1: got 0", NULL);
-  reject_patched("tensor kind 3", TREC(0) + T_KIND, 1, 3, "tensors[0].kind at offset 0x1a0: got 3", NULL);
+  reject_patched("tensor kind 4", TREC(0) + T_KIND, 1, 4, "tensors[0].kind at offset 0x1a0: got 4", NULL);
   reject_patched("tensor rank 0", TREC(0) + T_RANK, 1, 0, "tensors[0].rank at offset 0x1a2: got 0, expected 1..4",
                  NULL);
   reject_patched("tensor rank 5", TREC(1) + T_RANK, 1, 5, "tensors[1].rank at offset 0x202: got 5", NULL);
