@@ -44,7 +44,7 @@ static pb_tm_range_t host2d(uint64_t addr, uint64_t rows, uint64_t stride, uint6
 }
 
 /* Footprint (read and write ranges) of an instruction. */
-static void footprint(const pb_hw_t *hw, const pb_instr_t *in, pb_tm_range_t *rd, pb_tm_range_t *wr) {
+void pb_timing_footprint(const pb_hw_t *hw, const pb_instr_t *in, pb_tm_range_t *rd, pb_tm_range_t *wr) {
   uint64_t n = hw->n;
   *rd = range(PB_TM_NONE, 0, 0);
   *wr = range(PB_TM_NONE, 0, 0);
@@ -114,7 +114,7 @@ static int64_t earliest(const pb_timing_t *t, const pb_instr_t *in, pb_unit_t un
   }
   c = MAX(c, t->busy_end[unit] + 1);
   pb_tm_range_t rd, wr;
-  footprint(&t->hw, in, &rd, &wr);
+  pb_timing_footprint(&t->hw, in, &rd, &wr);
   for (int u = 1; u < 4; u++) {
     if (u == (int)unit) continue;
     const pb_tm_range_t *vr = &t->rd[u], *vw = &t->wr[u];
@@ -137,7 +137,7 @@ int64_t pb_timing_issue(pb_timing_t *t, const pb_instr_t *in) {
   if (unit != PB_UNIT_CTL) {
     int64_t d = pb_timing_duration(&t->hw, in);
     pb_tm_range_t rd, wr;
-    footprint(&t->hw, in, &rd, &wr);
+    pb_timing_footprint(&t->hw, in, &rd, &wr);
     t->busy_end[unit] = s + d - 1;
     t->rd[unit] = rd;
     t->wr[unit] = unit == PB_UNIT_EX ? range(PB_TM_NONE, 0, 0) : wr; /* EX writes are tracked by acc_box */

@@ -2,22 +2,12 @@
 /* Backend selection and the `ref` backend (the C reference model). */
 #include "backend.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errfmt.h"
 #include "refmodel.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
 
 /* Provided by backend_vsim.c when the Verilated core is linked, else by backend_novsim.c. */
 int pb_backend_open_verilator(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_backend_t **out, char *err,
@@ -33,7 +23,7 @@ static int ref_run(pb_backend_t *b, uint32_t prog_addr, uint32_t len, pb_run_sta
   pb_model_start(m, prog_addr, len);
   uint64_t max = 1ull << 40; /* instructions; programs are finite: this only guards against a runaway */
   pb_state_t s = pb_model_run(m, max);
-  if (s == PB_STATE_RUNNING) return fail(err, errlen, "ref: no HALT after %llu instructions", (unsigned long long)max);
+  if (s == PB_STATE_RUNNING) return pb_fail(err, errlen, "ref: no HALT after %llu instructions", (unsigned long long)max);
   const pb_model_counters_t *c = pb_model_counters(m);
   st->done = s == PB_STATE_DONE;
   st->err = pb_model_error(m);
@@ -58,7 +48,7 @@ static int open_ref(const pb_hw_t *hw, pb_backend_t **out, char *err, size_t err
   if (!b || !m) {
     free(b);
     pb_model_free(m);
-    return fail(err, errlen, "ref: cannot allocate a model with host_bytes=%u", hw->host_bytes);
+    return pb_fail(err, errlen, "ref: cannot allocate a model with host_bytes=%u", hw->host_bytes);
   }
   b->name = "ref";
   b->hw = *hw;
@@ -74,21 +64,21 @@ int pb_backend_open(const char *name, const pb_hw_t *hw, const pb_backend_opts_t
                     char *err, size_t errlen) {
   *out = NULL;
   pb_error_t e;
-  if (pb_hw_check(hw, &e)) return fail(err, errlen, "%s", e.msg);
+  if (pb_hw_check(hw, &e)) return pb_fail(err, errlen, "%s", e.msg);
   if (!strcmp(name, "ref")) return open_ref(hw, out, err, errlen);
   if (!strcmp(name, "verilator")) return pb_backend_open_verilator(hw, opts, out, err, errlen);
-  return fail(err, errlen, "unknown backend '%s' (available: %s)", name, pb_backend_names());
+  return pb_fail(err, errlen, "unknown backend '%s' (available: %s)", name, pb_backend_names());
 }
 
 int pb_backend_load(pb_backend_t *b, const pb_program_t *p, char *err, size_t errlen) {
   const pb_hw_t *a = &b->hw, *h = &p->hw;
   if (a->n != h->n || a->sp_rows != h->sp_rows || a->acc_rows != h->acc_rows || a->host_bytes != h->host_bytes)
-    return fail(err, errlen,
+    return pb_fail(err, errlen,
                 "program built for hardware n=%u sp_rows=%u acc_rows=%u host_bytes=%u; backend %s has n=%u "
                 "sp_rows=%u acc_rows=%u host_bytes=%u",
                 h->n, h->sp_rows, h->acc_rows, h->host_bytes, b->name, a->n, a->sp_rows, a->acc_rows, a->host_bytes);
   pb_error_t e;
-  if (pb_program_check(p, &e)) return fail(err, errlen, "%s", e.msg);
+  if (pb_program_check(p, &e)) return pb_fail(err, errlen, "%s", e.msg);
   memcpy(b->host + p->code_addr, p->code, (size_t)p->code_len * PB_INSTR_BYTES);
   for (uint32_t i = 0; i < p->n_data; i++) memcpy(b->host + p->data[i].host_addr, p->data[i].bytes, p->data[i].size);
   return 0;

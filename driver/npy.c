@@ -3,22 +3,13 @@
 #include "npy.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "protobrain/pbin.h"
+#include "errfmt.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
+#include "protobrain/pbin.h"
 
 void pb_npy_free(pb_npy_t *a) {
   free(a->data);
@@ -42,33 +33,33 @@ static const char *dict_value(const char *h, const char *key) {
 int pb_npy_parse(const uint8_t *buf, size_t len, pb_npy_t *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0)
-    return fail(err, errlen, "not a .npy file (bad magic at offset 0)");
+    return pb_fail(err, errlen, "not a .npy file (bad magic at offset 0)");
   unsigned major = buf[6];
   size_t hlen, hoff;
   if (major == 1) {
     hlen = (size_t)buf[8] | (size_t)buf[9] << 8;
     hoff = 10;
   } else if (major == 2 || major == 3) {
-    if (len < 12) return fail(err, errlen, ".npy header truncated at offset %zu", len);
+    if (len < 12) return pb_fail(err, errlen, ".npy header truncated at offset %zu", len);
     hlen = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
     hoff = 12;
   } else {
-    return fail(err, errlen, ".npy format version %u.%u at offset 6 not supported (1, 2 or 3)", major, buf[7]);
+    return pb_fail(err, errlen, ".npy format version %u.%u at offset 6 not supported (1, 2 or 3)", major, buf[7]);
   }
   if (hlen > len - hoff || hlen > 65536)
-    return fail(err, errlen, ".npy header length %zu at offset 8 runs past the end of the file (%zu bytes)", hlen, len);
+    return pb_fail(err, errlen, ".npy header length %zu at offset 8 runs past the end of the file (%zu bytes)", hlen, len);
   char *h = malloc(hlen + 1);
-  if (!h) return fail(err, errlen, "out of memory");
+  if (!h) return pb_fail(err, errlen, "out of memory");
   memcpy(h, buf + hoff, hlen);
   h[hlen] = 0;
   if (strlen(h) != hlen) {
     free(h);
-    return fail(err, errlen, ".npy header contains a NUL byte");
+    return pb_fail(err, errlen, ".npy header contains a NUL byte");
   }
   int rc = -1;
   const char *d = dict_value(h, "descr"), *fo = dict_value(h, "fortran_order"), *sh = dict_value(h, "shape");
   if (!d || !fo || !sh) {
-    fail(err, errlen, ".npy header lacks %s", !d ? "'descr'" : !fo ? "'fortran_order'" : "'shape'");
+    pb_fail(err, errlen, ".npy header lacks %s", !d ? "'descr'" : !fo ? "'fortran_order'" : "'shape'");
     goto out;
   }
   unsigned esize = 0, dtype = 0, f64 = 0;
@@ -83,15 +74,15 @@ int pb_npy_parse(const uint8_t *buf, size_t len, pb_npy_t *out, char *err, size_
   else if (!strncmp(d, "'<f8'", 5))
     dtype = PB_DT_FLOAT32, esize = 8, f64 = 1;
   else {
-    fail(err, errlen, ".npy dtype %.12s not supported (int8, uint8, int32, float32, float64; little-endian)", d);
+    pb_fail(err, errlen, ".npy dtype %.12s not supported (int8, uint8, int32, float32, float64; little-endian)", d);
     goto out;
   }
   if (strncmp(fo, "False", 5) != 0) {
-    fail(err, errlen, ".npy fortran_order arrays are not supported (save with numpy.ascontiguousarray)");
+    pb_fail(err, errlen, ".npy fortran_order arrays are not supported (save with numpy.ascontiguousarray)");
     goto out;
   }
   if (*sh != '(') {
-    fail(err, errlen, ".npy shape is not a tuple");
+    pb_fail(err, errlen, ".npy shape is not a tuple");
     goto out;
   }
   sh++;
@@ -100,19 +91,19 @@ int pb_npy_parse(const uint8_t *buf, size_t len, pb_npy_t *out, char *err, size_
     while (*sh == ' ') sh++;
     if (*sh == ')') break;
     if (out->rank == PB_NPY_MAX_RANK) {
-      fail(err, errlen, ".npy rank above %d not supported", PB_NPY_MAX_RANK);
+      pb_fail(err, errlen, ".npy rank above %d not supported", PB_NPY_MAX_RANK);
       goto out;
     }
     char *end;
     errno = 0;
     unsigned long long v = strtoull(sh, &end, 10);
     if (end == sh || errno || v > (1ull << 40)) {
-      fail(err, errlen, ".npy shape entry %u is not a valid dimension", out->rank);
+      pb_fail(err, errlen, ".npy shape entry %u is not a valid dimension", out->rank);
       goto out;
     }
     out->dims[out->rank++] = v;
     if (v && count > (1ull << 40) / v) {
-      fail(err, errlen, ".npy shape too large");
+      pb_fail(err, errlen, ".npy shape too large");
       goto out;
     }
     count *= v;
@@ -120,20 +111,20 @@ int pb_npy_parse(const uint8_t *buf, size_t len, pb_npy_t *out, char *err, size_
     while (*sh == ' ') sh++;
     if (*sh == ',') sh++;
     else if (*sh != ')') {
-      fail(err, errlen, ".npy shape is malformed");
+      pb_fail(err, errlen, ".npy shape is malformed");
       goto out;
     }
   }
   size_t doff = hoff + hlen;
   if (count > (len - doff) / esize) {
-    fail(err, errlen, ".npy data truncated: shape needs %llu bytes at offset %zu, file has %zu",
+    pb_fail(err, errlen, ".npy data truncated: shape needs %llu bytes at offset %zu, file has %zu",
          (unsigned long long)(count * esize), doff, len - doff);
     goto out;
   }
   unsigned osize = f64 ? 4 : esize;
   out->data = malloc(count ? count * osize : 1);
   if (!out->data) {
-    fail(err, errlen, "out of memory for %llu elements", (unsigned long long)count);
+    pb_fail(err, errlen, "out of memory for %llu elements", (unsigned long long)count);
     goto out;
   }
   if (f64) {
@@ -158,32 +149,32 @@ out:
 int pb_npy_read(const char *path, pb_npy_t *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "rb");
-  if (!f) return fail(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+  if (!f) return pb_fail(err, errlen, "cannot open '%s': %s", path, strerror(errno));
   if (fseek(f, 0, SEEK_END) != 0) {
     fclose(f);
-    return fail(err, errlen, "cannot seek '%s': %s", path, strerror(errno));
+    return pb_fail(err, errlen, "cannot seek '%s': %s", path, strerror(errno));
   }
   long sz = ftell(f);
   if (sz < 0 || sz > (1l << 31)) {
     fclose(f);
-    return fail(err, errlen, "'%s': size %ld not supported", path, sz);
+    return pb_fail(err, errlen, "'%s': size %ld not supported", path, sz);
   }
   rewind(f);
   uint8_t *buf = malloc((size_t)sz + 1);
   if (!buf) {
     fclose(f);
-    return fail(err, errlen, "out of memory reading '%s'", path);
+    return pb_fail(err, errlen, "out of memory reading '%s'", path);
   }
   size_t got = fread(buf, 1, (size_t)sz, f);
   fclose(f);
   if (got != (size_t)sz) {
     free(buf);
-    return fail(err, errlen, "short read on '%s'", path);
+    return pb_fail(err, errlen, "short read on '%s'", path);
   }
   char inner[256];
   int rc = pb_npy_parse(buf, (size_t)sz, out, inner, sizeof inner);
   free(buf);
-  if (rc) return fail(err, errlen, "%s: %s", path, inner);
+  if (rc) return pb_fail(err, errlen, "%s: %s", path, inner);
   return 0;
 }
 
@@ -191,7 +182,7 @@ int pb_npy_write(const char *path, unsigned dtype, unsigned rank, const uint64_t
                  size_t errlen) {
   const char *descr = dtype == PB_DT_INT8 ? "|i1" : dtype == PB_DT_UINT8 ? "|u1" : dtype == PB_DT_INT32 ? "<i4"
                       : dtype == PB_DT_FLOAT32 ? "<f4" : NULL;
-  if (!descr) return fail(err, errlen, "npy: unsupported dtype %u", dtype);
+  if (!descr) return pb_fail(err, errlen, "npy: unsupported dtype %u", dtype);
   char shape[256] = "(";
   uint64_t count = 1;
   for (unsigned i = 0; i < rank; i++) {
@@ -205,7 +196,7 @@ int pb_npy_write(const char *path, unsigned dtype, unsigned rank, const uint64_t
   size_t total = 10 + (size_t)n + 1;
   size_t pad = (64 - total % 64) % 64;
   FILE *f = fopen(path, "wb");
-  if (!f) return fail(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+  if (!f) return pb_fail(err, errlen, "cannot create '%s': %s", path, strerror(errno));
   uint8_t pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0, 0};
   size_t hl = (size_t)n + pad + 1;
   pre[8] = (uint8_t)(hl & 0xff);
@@ -216,6 +207,6 @@ int pb_npy_write(const char *path, unsigned dtype, unsigned rank, const uint64_t
   size_t bytes = count * pb_dtype_size(dtype);
   ok = ok && fwrite(data, 1, bytes, f) == bytes;
   if (fclose(f) != 0) ok = 0;
-  if (!ok) return fail(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+  if (!ok) return pb_fail(err, errlen, "cannot write '%s': %s", path, strerror(errno));
   return 0;
 }

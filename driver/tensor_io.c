@@ -3,19 +3,10 @@
 #include "tensor_io.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
+#include "errfmt.h"
 
 int32_t pb_quantize(float x, float scale, int32_t zp, unsigned dtype) {
   int32_t qmin = dtype == PB_DT_UINT8 ? 0 : -128, qmax = dtype == PB_DT_UINT8 ? 255 : 127;
@@ -46,7 +37,7 @@ static uint64_t elem_offset(const pb_tensor_t *t, uint64_t i) {
 static int check_extent(const pb_tensor_t *t, size_t host_bytes, char *err, size_t errlen) {
   uint64_t ext = pb_tensor_extent(t);
   if ((uint64_t)t->host_addr + ext > host_bytes)
-    return fail(err, errlen, "tensor '%s' spans host bytes 0x%x..0x%llx, beyond host memory (%zu bytes)", t->name,
+    return pb_fail(err, errlen, "tensor '%s' spans host bytes 0x%x..0x%llx, beyond host memory (%zu bytes)", t->name,
                 t->host_addr, (unsigned long long)(t->host_addr + ext), host_bytes);
   return 0;
 }
@@ -58,7 +49,7 @@ int pb_tensor_put(const pb_tensor_t *t, uint8_t *host, size_t host_bytes, const 
   unsigned es = pb_dtype_size(t->dtype);
   int quant = src_dtype == PB_DT_FLOAT32 && (t->dtype == PB_DT_INT8 || t->dtype == PB_DT_UINT8);
   if (src_dtype != t->dtype && !quant)
-    return fail(err, errlen, "tensor '%s' is %s; got %s data (give %s%s)", t->name, pb_dtype_name(t->dtype),
+    return pb_fail(err, errlen, "tensor '%s' is %s; got %s data (give %s%s)", t->name, pb_dtype_name(t->dtype),
                 pb_dtype_name(src_dtype), pb_dtype_name(t->dtype),
                 (t->dtype == PB_DT_INT8 || t->dtype == PB_DT_UINT8) ? " or f32" : "");
   for (uint64_t i = 0; i < n; i++) {
@@ -82,7 +73,7 @@ int pb_tensor_get(const pb_tensor_t *t, const uint8_t *host, size_t host_bytes, 
   unsigned es = pb_dtype_size(t->dtype);
   int deq = dst_dtype == PB_DT_FLOAT32 && (t->dtype == PB_DT_INT8 || t->dtype == PB_DT_UINT8);
   if (dst_dtype != t->dtype && !deq)
-    return fail(err, errlen, "tensor '%s' is %s; cannot read it as %s", t->name, pb_dtype_name(t->dtype),
+    return pb_fail(err, errlen, "tensor '%s' is %s; cannot read it as %s", t->name, pb_dtype_name(t->dtype),
                 pb_dtype_name(dst_dtype));
   for (uint64_t i = 0; i < n; i++) {
     const uint8_t *s = host + elem_offset(t, i);

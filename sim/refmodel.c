@@ -207,6 +207,17 @@ static pb_hw_error_t validate(const pb_model_t *m, const pb_instr_t *ip) {
   return PB_ERR_ILLEGAL_OPCODE;
 }
 
+pb_hw_error_t pb_model_check(const pb_hw_t *hw, uint32_t prog_addr, uint32_t prog_len, const pb_word_t *w) {
+  pb_model_t m;
+  memset(&m, 0, sizeof m);
+  m.hw = *hw;
+  m.prog_addr = prog_addr;
+  m.prog_len = prog_len;
+  pb_instr_t in;
+  pb_hw_error_t e = pb_decode(w, &in);
+  return e != PB_ERR_NONE ? e : validate(&m, &in);
+}
+
 /* ---- execution ---------------------------------------------------------------- */
 
 static void exec_load(pb_model_t *m, const pb_instr_t *ip) {

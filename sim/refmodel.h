@@ -75,6 +75,13 @@ const pb_model_counters_t *pb_model_counters(const pb_model_t *m);
 /* Issue cycle of the last instruction executed (timing model), -1 before the first. */
 int64_t pb_model_last_issue(const pb_model_t *m);
 
+/*
+ * The checks an instruction word faces before it issues (docs/isa.md, in order), for hardware hw
+ * and a program at prog_addr of prog_len instructions: PB_ERR_NONE or the error. The data-dependent
+ * CONFIG_VALUE check is not included (it needs host memory).
+ */
+pb_hw_error_t pb_model_check(const pb_hw_t *hw, uint32_t prog_addr, uint32_t prog_len, const pb_word_t *w);
+
 /* Copy a program's CODE and DATA sections into host memory (checks hw match). 0 or -1 with err. */
 int pb_model_load_program(pb_model_t *m, const pb_program_t *p, pb_error_t *err);
 

@@ -65,6 +65,9 @@ int64_t pb_timing_fault_at_head(const pb_timing_t *t, int fetched);
 /* Total cycles when the CONFIG just issued (the last pb_timing_issue) faults on a multiplier. */
 int64_t pb_timing_fault_config(const pb_timing_t *t);
 
+/* Read and write ranges of a decoded instruction (host: 2-D bounding box in bytes; sp/acc: rows). */
+void pb_timing_footprint(const pb_hw_t *hw, const pb_instr_t *in, pb_tm_range_t *rd, pb_tm_range_t *wr);
+
 /* Busy cycles of an instruction in its unit, for documentation and `info` (issue excluded). */
 int64_t pb_timing_duration(const pb_hw_t *hw, const pb_instr_t *in);
 
