@@ -64,6 +64,14 @@ VSIM_LIBS    := -lz -pthread -latomic
 RTL_TEST_SRC := $(wildcard tests/rtl/test_*.c)
 RTL_TEST_BIN := $(RTL_TEST_SRC:tests/rtl/%.c=$(BUILD)/rtl-tests/%)
 
+# Makefile fragments of larger parts (SystemC platform, FPGA flows), included before the rules
+# that use these variables: each adds its own targets and may append to TEST_EXTRA (built by
+# test-build), CLI_EXTRA_OBJ and CLI_EXTRA_LIBS (linked into build/protobrain).
+TEST_EXTRA     :=
+CLI_EXTRA_OBJ  :=
+CLI_EXTRA_LIBS :=
+include $(wildcard mk/*.mk)
+
 define vsim_rules
 $(BUILD)/vsim/$(1)/Vpb_core_$(1)__ALL.a: $(RTL_ALL)
 	@mkdir -p $(BUILD)/vsim/$(1)
@@ -153,8 +161,8 @@ $(BUILD)/libpbcore-san.a: $(LIB_SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(CLI): $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libpbcore.a $(VSIM_OBJ)
-	$(CXX) -o $@ $^ $(LDLIBS) $(VSIM_LIBS)
+$(CLI): $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libpbcore.a $(VSIM_OBJ) $(CLI_EXTRA_OBJ)
+	$(CXX) -o $@ $^ $(LDLIBS) $(VSIM_LIBS) $(CLI_EXTRA_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpbcore.a $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -164,8 +172,8 @@ $(BUILD)/san/tests/%: tests/unit/%.c $(BUILD)/libpbcore-san.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(INCS) $(SAN_FLAGS) -Itests/lib -o $@ $< $(BUILD)/libpbcore-san.a $(LDLIBS)
 
-$(BUILD)/san/protobrain: $(CLI_SRC:%.c=$(BUILD)/san/%.o) $(BUILD)/libpbcore-san.a $(VSIM_OBJ)
-	$(CXX) $(SAN_FLAGS) -o $@ $^ $(LDLIBS) $(VSIM_LIBS)
+$(BUILD)/san/protobrain: $(CLI_SRC:%.c=$(BUILD)/san/%.o) $(BUILD)/libpbcore-san.a $(VSIM_OBJ) $(CLI_EXTRA_OBJ)
+	$(CXX) $(SAN_FLAGS) -o $@ $^ $(LDLIBS) $(VSIM_LIBS) $(CLI_EXTRA_LIBS)
 
 # ---- generated files ----
 $(GEN_TOOL): tools/gen_isa.c $(BUILD)/libpbcore.a $(HEADERS)
@@ -188,11 +196,11 @@ check-generated: $(GEN_TOOL) ## fail when a generated file is stale
 
 # ---- tests ----
 test: deps ## install deps, build with -Werror, run the whole suite (ends with "N passed, N failed")
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory -j2 test-build
 	@tests/run_tests.sh
 
 .PHONY: test-build
-test-build: $(CLI) $(TEST_BIN) $(TEST_SAN_BIN) $(BUILD)/san/protobrain $(GEN_TOOL) $(RTL_TEST_BIN)
+test-build: $(CLI) $(TEST_BIN) $(TEST_SAN_BIN) $(BUILD)/san/protobrain $(GEN_TOOL) $(RTL_TEST_BIN) $(TEST_EXTRA)
 
 demo: deps $(CLI) ## run the demo (see README)
 	@tests/demo.sh
