@@ -13,7 +13,11 @@
 int pb_backend_open_verilator(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_backend_t **out, char *err,
                               size_t errlen);
 
-const char *pb_backend_names(void) { return "ref, verilator"; }
+/* Provided by the SystemC platform (sim/systemc, mk/systemc.mk) when it is linked in. */
+int pb_backend_open_systemc(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_backend_t **out, char *err,
+                            size_t errlen) __attribute__((weak));
+
+const char *pb_backend_names(void) { return pb_backend_open_systemc ? "ref, verilator, systemc" : "ref, verilator"; }
 
 /* ---- ref ---- */
 
@@ -67,6 +71,10 @@ int pb_backend_open(const char *name, const pb_hw_t *hw, const pb_backend_opts_t
   if (pb_hw_check(hw, &e)) return pb_fail(err, errlen, "%s", e.msg);
   if (!strcmp(name, "ref")) return open_ref(hw, out, err, errlen);
   if (!strcmp(name, "verilator")) return pb_backend_open_verilator(hw, opts, out, err, errlen);
+  if (!strcmp(name, "systemc")) {
+    if (!pb_backend_open_systemc) return pb_fail(err, errlen, "the systemc backend is not built into this binary");
+    return pb_backend_open_systemc(hw, opts, out, err, errlen);
+  }
   return pb_fail(err, errlen, "unknown backend '%s' (available: %s)", name, pb_backend_names());
 }
 

@@ -4,6 +4,8 @@
  *   ref        the C reference model (counts cycles with the timing model)
  *   verilator  the Verilated RTL (a configuration built for the program's
  *              hardware parameters), optionally in lock step with the model
+ *   systemc    the SystemC/TLM-2.0 virtual platform (sim/systemc), with the
+ *              reference model or the Verilated RTL as the accelerator
  * The driver writes inputs and reads outputs directly in `host`, then calls
  * run() for each accelerator step of a program.
  */
@@ -32,6 +34,7 @@ typedef struct {
 
 typedef struct {
   int cosim;              /* verilator: lock-step co-simulation against the reference model */
+  const char *model;      /* systemc: accelerator model inside the platform, "ref" or "rtl" (NULL: ref) */
   const char *trace_path; /* verilator: FST trace file, or NULL */
   uint64_t max_cycles;    /* watchdog (0: the backend's default) */
 } pb_backend_opts_t;
