@@ -14,7 +14,7 @@ module pb_decode #(
   output logic [7:0]   op_o,
   output logic [3:0]   err_o,        // PB_ERR_*
   output logic [1:0]   unit_o,       // PB_UNIT_*
-  // fields (zero when the instruction has no such field)
+  // fields: fixed bit slices of the word, meaningful only for instructions that have the field
   output logic [7:0]   sp_col_o,
   output logic [7:0]   cols_o,
   output logic [15:0]  sp_addr_o,
