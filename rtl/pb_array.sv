@@ -18,6 +18,16 @@
 // Only valid bits and weights are reset; data registers load only for valid
 // rows (operand isolation) and are never read by a valid row before written.
 // N >= 1 (w_k_i is 1 bit wide when N = 1).
+//
+// Simulation speed: every register is its own small variable (one per PE port,
+// per skew, deskew or tag stage) and the interconnect is unpacked arrays of
+// wires, never a wide packed vector: Verilator compiles a slice update of a
+// wide packed vector into a rebuild of the whole vector (VL_CONCAT_WWI), which
+// made the earlier flat-vector version of this module most of the simulation
+// time of the N = 16 core. The arrays carry the split_var metacomment, which
+// makes Verilator split each into one variable per element and connect it to
+// the register driving it instead of copying it every cycle (a hint, not a
+// lint waiver; Yosys and Icarus ignore the comment).
 module pb_array #(
   parameter int N    = 16,
   parameter int TAGW = 32
@@ -44,10 +54,9 @@ module pb_array #(
   localparam int KW = (N > 1) ? $clog2(N) : 1;  // width of w_k_i
   localparam int L  = 2 * N - 1;                // latency in cycles
 
-  // ---- valid and tag beside the array: stage s holds the row presented s cycles ago ----
-  logic [L:1]        v_q;     // reset
-  logic [L:0]        v_pipe;  // v_pipe[s]: valid of the row presented s cycles ago
-  logic [L*TAGW-1:0] tag_q;   // stage s at [(s-1)*TAGW +: TAGW]
+  // ---- valid beside the array: v_pipe[s] is the valid of the row presented s cycles ago ----
+  logic [L:1] v_q;     // reset
+  logic [L:0] v_pipe;
 
   assign v_pipe = {v_q, in_valid_i};
 
@@ -56,26 +65,32 @@ module pb_array #(
     else         v_q <= v_pipe[L-1:0];
   end
 
-  always_ff @(posedge clk_i) begin
-    if (v_pipe[0]) tag_q[TAGW-1:0] <= in_tag_i;
-    for (int s = 2; s <= L; s++) begin
-      if (v_pipe[s-1]) tag_q[(s-1)*TAGW +: TAGW] <= tag_q[(s-2)*TAGW +: TAGW];
+  assign out_valid_o = v_pipe[L];
+
+  // ---- tag: L-stage shift register beside the array ----
+  // tag[s]: tag of the row presented s cycles ago (stage s loads only for a valid row).
+  logic [TAGW-1:0] tag [0:L] /* verilator split_var */;
+
+  assign tag[0] = in_tag_i;
+  for (genvar s = 1; s <= L; s++) begin : g_tag
+    logic [TAGW-1:0] tag_q;  // not reset
+    always_ff @(posedge clk_i) begin
+      if (v_pipe[s-1]) tag_q <= tag[s-1];
     end
+    assign tag[s] = tag_q;
   end
 
-  assign out_valid_o = v_pipe[L];
-  assign out_tag_o   = tag_q[(L-1)*TAGW +: TAGW];
+  assign out_tag_o = tag[L];
 
-  // ---- interconnect, flattened ----
-  // East-going (valid, select, activation): entry (k,c) at index k*(N+1)+c is
-  // the input of PE(k,c); c = N leaves the array. South-going psums: entry
-  // (k,c) at index k*N+c is the input of PE(k,c); k = N leaves column c.
-  // (Flat vectors: Yosys 0.23 has no multi-dimensional packed arrays and turns
-  // unpacked wire arrays into registers with a warning.)
-  logic [N*(N+1)-1:0]    v_h;
-  logic [N*(N+1)-1:0]    s_h;
-  logic [N*(N+1)*8-1:0]  a_h;
-  logic [(N+1)*N*32-1:0] p_v;
+  // ---- interconnect ----
+  // East-going (valid, select, activation): [k][c] is the input of PE(k,c);
+  // [k][N] leaves the array. South-going psums: [k][c] is the input of
+  // PE(k,c); [N][c] leaves column c. (Yosys 0.23 warns "Replacing memory ...
+  // with list of registers" for each: expected, they are wires.)
+  logic        v_h [0:N-1][0:N] /* verilator split_var */;
+  logic        s_h [0:N-1][0:N] /* verilator split_var */;
+  logic [7:0]  a_h [0:N-1][0:N] /* verilator split_var */;
+  logic [31:0] p_v [0:N][0:N-1] /* verilator split_var */;
 
   // ---- skew: PE row k gets element k, its valid and its select k cycles late ----
   logic [N-1:0] s_pipe;  // s_pipe[k]: select of the row presented k cycles ago
@@ -83,40 +98,43 @@ module pb_array #(
   assign s_pipe[0] = in_sel_i;
 
   for (genvar k = 0; k < N; k++) begin : g_skew
-    localparam int H = k * (N + 1);  // east-going index of PE(k,0)'s input
-
     if (k == 0) begin : g_direct
-      assign a_h[7:0] = in_row_i[7:0];
+      assign a_h[0][0] = in_row_i[7:0];
     end else begin : g_delay
-      logic           sel_q;
-      logic [k*8-1:0] x_q;  // [(j-1)*8 +: 8]: element k of the row presented j cycles ago
+      logic       sel_q;
+      // x[j]: element k of the row presented j cycles ago (x[0]: this cycle's row)
+      logic [7:0] x [0:k] /* verilator split_var */;
 
       always_ff @(posedge clk_i) begin
         if (v_pipe[k-1]) sel_q <= s_pipe[k-1];
-        if (v_pipe[0])   x_q[7:0] <= in_row_i[k*8 +: 8];
-        for (int j = 2; j <= k; j++) begin
-          if (v_pipe[j-1]) x_q[(j-1)*8 +: 8] <= x_q[(j-2)*8 +: 8];
-        end
       end
 
-      assign s_pipe[k]     = sel_q;
-      assign a_h[H*8 +: 8] = x_q[(k-1)*8 +: 8];
+      assign x[0] = in_row_i[k*8 +: 8];
+      for (genvar j = 1; j <= k; j++) begin : g_stage
+        logic [7:0] x_q;
+        always_ff @(posedge clk_i) begin
+          if (v_pipe[j-1]) x_q <= x[j-1];
+        end
+        assign x[j] = x_q;
+      end
+
+      assign s_pipe[k] = sel_q;
+      assign a_h[k][0] = x[k];
     end
-    assign v_h[H] = v_pipe[k];
-    assign s_h[H] = s_pipe[k];
+    assign v_h[k][0] = v_pipe[k];
+    assign s_h[k][0] = s_pipe[k];
   end
 
   // ---- the PE grid ----
-  assign p_v[N*32-1:0] = '0;  // row 0 starts from psum 0
+  for (genvar c = 0; c < N; c++) begin : g_top
+    assign p_v[0][c] = 32'd0;  // row 0 starts from psum 0
+  end
 
   for (genvar k = 0; k < N; k++) begin : g_row
     logic w_we_row;
     assign w_we_row = w_we_i && (w_k_i == KW'(k));
 
     for (genvar c = 0; c < N; c++) begin : g_col
-      localparam int H = k * (N + 1) + c;  // east-going index of this PE's input
-      localparam int V = k * N + c;        // south-going index of this PE's input
-
       pb_pe u_pe (
         .clk_i     (clk_i),
         .rst_ni    (rst_ni),
@@ -124,43 +142,44 @@ module pb_array #(
         .w_sel_i   (w_sel_i),
         .w_data_i  (w_row_i[c*8 +: 8]),
         .w_clear_i (w_clear_i),
-        .a_valid_i (v_h[H]),
-        .a_sel_i   (s_h[H]),
-        .a_i       (a_h[H*8 +: 8]),
-        .psum_i    (p_v[V*32 +: 32]),
-        .a_valid_o (v_h[H+1]),
-        .a_sel_o   (s_h[H+1]),
-        .a_o       (a_h[(H+1)*8 +: 8]),
-        .psum_o    (p_v[(V+N)*32 +: 32])
+        .a_valid_i (v_h[k][c]),
+        .a_sel_i   (s_h[k][c]),
+        .a_i       (a_h[k][c]),
+        .psum_i    (p_v[k][c]),
+        .a_valid_o (v_h[k][c+1]),
+        .a_sel_o   (s_h[k][c+1]),
+        .a_o       (a_h[k][c+1]),
+        .psum_o    (p_v[k+1][c])
       );
     end
 
     // The east edge has no consumer (the valid leaving PE(N-1,N-1) equals
     // v_pipe[L]; out_valid_o is taken from the shift register). Named
     // unused_* so that verilator -Wall (default --unused-regexp) accepts it.
-    localparam int E = k * (N + 1) + N;
     logic unused_east;
-    assign unused_east = ^{v_h[E], s_h[E], a_h[E*8 +: 8]};
+    assign unused_east = ^{v_h[k][N], s_h[k][N], a_h[k][N]};
   end
 
   // ---- deskew: column c is delayed N-1-c cycles ----
   for (genvar c = 0; c < N; c++) begin : g_deskew
-    localparam int B = (N * N + c) * 32;  // bottom of column c in p_v
-    localparam int D = N - 1 - c;         // deskew depth
+    localparam int D = N - 1 - c;  // deskew depth
 
     if (D == 0) begin : g_direct
-      assign out_row_o[c*32 +: 32] = p_v[B +: 32];
+      assign out_row_o[c*32 +: 32] = p_v[N][c];
     end else begin : g_delay
-      logic [D*32-1:0] y_q;  // [(j-1)*32 +: 32]: column c of the row presented N+c+j cycles ago
+      // y[j]: column c of the row presented N+c+j cycles ago (y[0]: the bottom PE's psum register)
+      logic [31:0] y [0:D] /* verilator split_var */;
 
-      always_ff @(posedge clk_i) begin
-        if (v_pipe[N+c]) y_q[31:0] <= p_v[B +: 32];
-        for (int j = 2; j <= D; j++) begin
-          if (v_pipe[N+c+j-1]) y_q[(j-1)*32 +: 32] <= y_q[(j-2)*32 +: 32];
+      assign y[0] = p_v[N][c];
+      for (genvar j = 1; j <= D; j++) begin : g_stage
+        logic [31:0] y_q;
+        always_ff @(posedge clk_i) begin
+          if (v_pipe[N+c+j-1]) y_q <= y[j-1];
         end
+        assign y[j] = y_q;
       end
 
-      assign out_row_o[c*32 +: 32] = y_q[(D-1)*32 +: 32];
+      assign out_row_o[c*32 +: 32] = y[D];
     end
   end
 

@@ -9,10 +9,14 @@
 //   psum_o <= psum_i + sext32(a_i * w[a_sel_i])     (int32, wrapping)
 // The activation and psum registers load only when a_valid_i is high (operand
 // isolation: a gap in the stream does not toggle them); a_valid_o always
-// follows a_valid_i. The multiply-add is written as a signed 8x8 product
-// feeding a 32-bit adder into an unreset register so that
-// `synth_ice40 -dsp` packs multiplier, adder, register and clock enable into
-// one SB_MAC16 (a reset on psum_q would push the register out to fabric).
+// follows a_valid_i. The multiply-add is a signed multiply of the operands
+// sign-extended to 32 bits (Yosys narrows it back to 8x8: wreduce drops the
+// copies of the sign bit) feeding a 32-bit adder into an unreset register, so
+// that `synth_ice40 -dsp` packs multiplier, adder, register and clock enable
+// into one SB_MAC16 (a reset on psum_q would push the register out to fabric).
+// Written with a 32-bit product rather than a 16-bit one, Verilator's C++
+// sign-extends two operands instead of five values per PE and cycle (about a
+// third fewer instructions for the whole array).
 // A valid row never reads an unreset register: psum_i of PE row 0 is 0 and
 // every later value is computed from the row's own inputs.
 // keep_hierarchy: flattened into pb_array, Yosys 0.23 narrows the partial sums
@@ -42,40 +46,34 @@ module pb_pe (
 );
 
   // ---- weight buffers ----
-  logic [7:0] w0_d, w0_q, w1_d, w1_q;
-
-  always_comb begin
-    w0_d = w0_q;
-    w1_d = w1_q;
-    if (w_clear_i) begin
-      w0_d = 8'd0;
-      w1_d = 8'd0;
-    end else if (w_we_i) begin
-      if (w_sel_i) w1_d = w_data_i;
-      else         w0_d = w_data_i;
-    end
-  end
+  // Written in the clocked process itself, without next-state signals: the
+  // Verilated model then takes a rarely taken branch for a weight write instead
+  // of computing two next-state values per PE in every evaluation.
+  logic [7:0] w0_q, w1_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       w0_q <= 8'd0;
       w1_q <= 8'd0;
-    end else begin
-      w0_q <= w0_d;
-      w1_q <= w1_d;
+    end else if (w_clear_i) begin
+      w0_q <= 8'd0;
+      w1_q <= 8'd0;
+    end else if (w_we_i) begin
+      if (w_sel_i) w1_q <= w_data_i;
+      else         w0_q <= w_data_i;
     end
   end
 
   // ---- multiply-add ----
   logic signed [7:0]  a_s, w_s;
-  logic signed [15:0] prod;
-  logic signed [31:0] psum_in_s, psum_d;
+  logic signed [31:0] a_x, w_x, psum_in_s, psum_d;
 
   assign a_s       = a_i;
   assign w_s       = a_sel_i ? w1_q : w0_q;
-  assign prod      = a_s * w_s;              // exact: |prod| <= 2^14
+  assign a_x       = 32'(a_s);               // signed cast: sign-extends
+  assign w_x       = 32'(w_s);
   assign psum_in_s = psum_i;
-  assign psum_d    = psum_in_s + 32'(prod);  // signed cast: sign-extends
+  assign psum_d    = psum_in_s + a_x * w_x;  // exact product: |a * w| <= 2^14
 
   // ---- pipeline registers ----
   logic        valid_q;
