@@ -76,14 +76,16 @@ module pb_requant (
   end
 
   always_ff @(posedge clk_i) begin
-    zero1_q  <= zero1_d;
-    neg1_q   <= neg1_d;
-    mag1_q   <= mag1_d;
-    sig_m1_q <= sig_m1_d;
-    exp_m1_q <= exp_m1_d;
-    zp1_q    <= zp_i;
-    lo1_q    <= lo_i;
-    hi1_q    <= hi_i;
+    if (valid_i) begin  // data registers load only with a valid row
+      zero1_q  <= zero1_d;
+      neg1_q   <= neg1_d;
+      mag1_q   <= mag1_d;
+      sig_m1_q <= sig_m1_d;
+      exp_m1_q <= exp_m1_d;
+      zp1_q    <= zp_i;
+      lo1_q    <= lo_i;
+      hi1_q    <= hi_i;
+    end
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -136,15 +138,17 @@ module pb_requant (
   end
 
   always_ff @(posedge clk_i) begin
-    zero2_q  <= zero1_q;
-    neg2_q   <= neg1_q;
-    sig_a2_q <= sig_a2_d;
-    sig_m2_q <= sig_m1_q;
-    e_a2_q   <= e_a2_d;
-    exp_m2_q <= exp_m1_q;
-    zp2_q    <= zp1_q;
-    lo2_q    <= lo1_q;
-    hi2_q    <= hi1_q;
+    if (v1_q) begin  // data registers load only with a valid row
+      zero2_q  <= zero1_q;
+      neg2_q   <= neg1_q;
+      sig_a2_q <= sig_a2_d;
+      sig_m2_q <= sig_m1_q;
+      e_a2_q   <= e_a2_d;
+      exp_m2_q <= exp_m1_q;
+      zp2_q    <= zp1_q;
+      lo2_q    <= lo1_q;
+      hi2_q    <= hi1_q;
+    end
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -173,13 +177,15 @@ module pb_requant (
   end
 
   always_ff @(posedge clk_i) begin
-    zero3_q <= zero2_q;
-    neg3_q  <= neg2_q;
-    prod3_q <= prod3_d;
-    xs3_q   <= xs3_d;
-    zp3_q   <= zp2_q;
-    lo3_q   <= lo2_q;
-    hi3_q   <= hi2_q;
+    if (v2_q) begin  // data registers load only with a valid row
+      zero3_q <= zero2_q;
+      neg3_q  <= neg2_q;
+      prod3_q <= prod3_d;
+      xs3_q   <= xs3_d;
+      zp3_q   <= zp2_q;
+      lo3_q   <= lo2_q;
+      hi3_q   <= hi2_q;
+    end
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -260,7 +266,9 @@ module pb_requant (
   end
 
   always_ff @(posedge clk_i) begin
-    y4_q <= y4_d;
+    if (v3_q) begin  // data registers load only with a valid row
+      y4_q <= y4_d;
+    end
   end
 
   assign valid_o = v4_q;
