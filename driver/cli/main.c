@@ -4,6 +4,8 @@
  *   protobrain asm PROG.pbs -o PROG.pbin
  *   protobrain disasm PROG.pbin [-o PROG.pbs]
  *   protobrain run PROG.pbin --backend ref --input IN.npy --output OUT.npy
+ *   protobrain compile MODEL.onnx -o PROG.pbin     (compile_cmd.c)
+ *   protobrain info PROG.pbin | MODEL.onnx         (info_cmd.c)
  * Exit status: 0 success, 1 failure (bad input file, accelerator error), 2 usage error.
  */
 #include <errno.h>
@@ -13,9 +15,11 @@
 
 #include "asm.h"
 #include "backend.h"
+#include "cli.h"
 #include "npy.h"
 #include "protobrain/isa.h"
 #include "protobrain/pbin.h"
+#include "runner.h"
 #include "tensor_io.h"
 
 #define MAX_BINDINGS 16
@@ -27,6 +31,8 @@ static void usage_main(FILE *f) {
           "usage: protobrain <command> [options]\n"
           "\n"
           "commands:\n"
+          "  compile  compile an ONNX model into a program binary (.pbin)\n"
+          "  info     describe a program (layers, predicted cycles, memory plan) or an ONNX model\n"
           "  asm      assemble a text program (.pbs) into a program binary (.pbin)\n"
           "  disasm   print a program binary as assembly text\n"
           "  run      run a program on a backend with .npy tensors in and out\n"
@@ -58,10 +64,12 @@ static void usage_run(FILE *f) {
   fprintf(f,
           "usage: protobrain run PROG.pbin [--backend ref] --input [NAME=]IN.npy ... [--output [NAME=]OUT.npy ...]\n"
           "\n"
-          "Load the program, write its input tensors, run it to HALT and write its output tensors.\n"
-          "A float32 .npy given for an int8 tensor is quantized with the tensor's scale and zero\n"
-          "point (ONNX QuantizeLinear); an output tensor marked float is dequantized (ONNX\n"
-          "DequantizeLinear) unless --raw is given.\n"
+          "Load the program, write its input tensors, run its steps (accelerator slices and host\n"
+          "operators) and write its output tensors. A float32 .npy given for an int8 tensor is quantized\n"
+          "with the tensor's scale and zero point (ONNX QuantizeLinear); an output tensor marked float is\n"
+          "dequantized (ONNX DequantizeLinear) unless --raw is given. For a compiled model the inputs may\n"
+          "hold any number of samples along the first axis: they run in chunks of the compiled batch (the\n"
+          "last one padded) and the outputs have as many samples.\n"
           "\n"
           "  --backend NAME      ref (the C reference model; default) or verilator (the RTL, for a\n"
           "                      program built for one of the Verilated configurations)\n"
@@ -72,9 +80,9 @@ static void usage_run(FILE *f) {
           "                      program has one input (repeat for several inputs)\n"
           "  --output [NAME=]F   write an output tensor to a .npy file (repeat for several)\n"
           "  --raw               write outputs as the integers the accelerator produced\n"
-          "  --stats             print the performance counters to stderr\n"
-          "  --clock MHZ         clock for the --stats throughput figures (default 100)\n"
-          "  --max-instrs N      stop with an error after N instructions (default: unlimited)\n");
+          "  --stats             print the performance counters, predicted and measured cycles, cycles per\n"
+          "                      sample, array utilization and throughput to stderr\n"
+          "  --clock MHZ         clock for the --stats throughput figures (default 100)\n");
 }
 
 /* ---- small utilities ---- */
@@ -271,53 +279,102 @@ static void shape_str(char *buf, size_t len, unsigned rank, const uint64_t *dims
   if (o < len) snprintf(buf + o, len - o, ")");
 }
 
-static int put_input(pb_backend_t *be, const pb_program_t *p, const binding_t *b) {
+/* An input tensor's data from a .npy file: the program's shape, or (for a batched tensor) any number of samples. */
+typedef struct {
+  const pb_tensor_t *t;
+  pb_npy_t a;
+  uint64_t n; /* samples */
+} in_data_t;
+
+static int read_input(const pb_program_t *p, pb_runner_t *r, const binding_t *b, in_data_t *d) {
   const pb_tensor_t *t = find_tensor(p, PB_TENSOR_INPUT, b);
   if (!t) return -1;
-  pb_npy_t a;
+  d->t = t;
   char err[512];
-  if (pb_npy_read(b->path, &a, err, sizeof err)) {
+  if (pb_npy_read(b->path, &d->a, err, sizeof err)) {
     fprintf(stderr, "%s run: input '%s': %s\n", prog_name, t->name, err);
     return -1;
   }
   uint64_t want[PB_MAX_RANK];
-  for (unsigned d = 0; d < t->rank; d++) want[d] = t->dims[d];
-  int same = a.rank == t->rank;
-  for (unsigned d = 0; same && d < t->rank; d++) same = a.dims[d] == want[d];
+  for (unsigned k = 0; k < t->rank; k++) want[k] = t->dims[k];
+  int batched = (t->flags & PB_TF_BATCH) != 0;
+  int same = d->a.rank == t->rank;
+  for (unsigned k = batched ? 1 : 0; same && k < t->rank; k++) same = d->a.dims[k] == want[k];
+  if (same && batched && d->a.dims[0] == 0) same = 0;
   if (!same) {
     char g[128], w[128];
-    shape_str(g, sizeof g, a.rank, a.dims);
+    shape_str(g, sizeof g, d->a.rank, d->a.dims);
     shape_str(w, sizeof w, t->rank, want);
-    fprintf(stderr, "%s run: input '%s' from '%s': shape %s does not match the program's %s\n", prog_name, t->name,
-            b->path, g, w);
-    pb_npy_free(&a);
+    fprintf(stderr, "%s run: input '%s' from '%s': shape %s does not match the program's %s%s\n", prog_name, t->name,
+            b->path, g, w, batched ? " (any number of samples along the first axis)" : "");
     return -1;
   }
-  int rc = pb_tensor_put(t, be->host, be->hw.host_bytes, a.data, a.dtype, err, sizeof err);
-  if (rc) fprintf(stderr, "%s run: input '%s' from '%s': %s\n", prog_name, t->name, b->path, err);
-  pb_npy_free(&a);
-  return rc;
+  unsigned dt = d->a.dtype;
+  if (dt != t->dtype && !(dt == PB_DT_FLOAT32 && (t->dtype == PB_DT_INT8 || t->dtype == PB_DT_UINT8))) {
+    fprintf(stderr, "%s run: input '%s' from '%s': tensor '%s' is %s; got %s data (give %s%s)\n", prog_name, t->name,
+            b->path, t->name, pb_dtype_name(t->dtype), pb_dtype_name(dt), pb_dtype_name(t->dtype),
+            (t->dtype == PB_DT_INT8 || t->dtype == PB_DT_UINT8) ? " or f32" : "");
+    return -1;
+  }
+  d->n = batched ? d->a.dims[0] : 1;
+  (void)r;
+  return 0;
 }
 
-static int get_output(pb_backend_t *be, const pb_program_t *p, const binding_t *b, int raw) {
-  const pb_tensor_t *t = find_tensor(p, PB_TENSOR_OUTPUT, b);
-  if (!t) return -1;
-  unsigned dt = (!raw && (t->flags & PB_TF_FLOAT_IO)) ? PB_DT_FLOAT32 : t->dtype;
-  uint64_t n = pb_tensor_elems(t), dims[PB_MAX_RANK];
-  for (unsigned d = 0; d < t->rank; d++) dims[d] = t->dims[d];
-  void *buf = malloc(n * pb_dtype_size(dt) + 1);
-  char err[512];
-  int rc = -1;
-  if (!buf)
-    fprintf(stderr, "%s run: out of memory\n", prog_name);
-  else if (pb_tensor_get(t, be->host, be->hw.host_bytes, buf, dt, err, sizeof err))
-    fprintf(stderr, "%s run: output '%s': %s\n", prog_name, t->name, err);
-  else if (pb_npy_write(b->path, dt, t->rank, dims, buf, err, sizeof err))
-    fprintf(stderr, "%s run: output '%s': %s\n", prog_name, t->name, err);
-  else
-    rc = 0;
-  free(buf);
-  return rc;
+/*
+ * int64 outputs (ArgMax indices): driver/npy.c writes i8/u8/i32/f32 only, so this writes a v1.0 '<i8'
+ * file the same way (a one-line change to npy.c would make this unnecessary).
+ */
+static int write_npy_i64(const char *path, unsigned rank, const uint64_t *dims, const void *data, char *err,
+                         size_t errlen) {
+  char shape[256] = "(";
+  uint64_t count = 1;
+  for (unsigned i = 0; i < rank; i++) {
+    size_t l = strlen(shape);
+    snprintf(shape + l, sizeof shape - l, "%llu%s", (unsigned long long)dims[i], rank == 1 ? "," : i + 1 < rank ? ", " : "");
+    count *= dims[i];
+  }
+  strcat(shape, ")");
+  char hdr[512];
+  int n = snprintf(hdr, sizeof hdr, "{'descr': '<i8', 'fortran_order': False, 'shape': %s, }", shape);
+  size_t pad = (64 - (10 + (size_t)n + 1) % 64) % 64, hl = (size_t)n + pad + 1;
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  uint8_t pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)(hl & 0xff), (uint8_t)(hl >> 8)};
+  int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)n, f) == (size_t)n;
+  for (size_t i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;
+  ok = ok && fputc('\n', f) != EOF && fwrite(data, 8, count, f) == count;
+  if (fclose(f) != 0) ok = 0;
+  if (!ok) snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+  return ok ? 0 : -1;
+}
+
+static void print_stats(const pb_program_t *p, const pb_backend_t *be, const pb_runner_stats_t *s, double mhz) {
+  const pb_counters_t *c = &s->cnt;
+  uint64_t n = p->hw.n, useful = 0;
+  for (uint32_t i = 0; i < p->n_layers; i++) useful += p->layers[i].macs;
+  useful *= s->chunks;
+  fprintf(stderr,
+          "stats: backend %s, %llu instructions, %llu MACs, %llu DMA bytes, %llu cycles, array busy %.1f%%, "
+          "%llu stall cycles, %.1f us at %g MHz\n",
+          be->name, (unsigned long long)c->instrs, (unsigned long long)(c->array_busy * n * n),
+          (unsigned long long)c->dma_bytes, (unsigned long long)c->cycles,
+          c->cycles ? 100.0 * (double)c->array_busy / (double)c->cycles : 0.0, (unsigned long long)c->stalls,
+          (double)c->cycles / mhz, mhz);
+  uint64_t samples = s->samples ? s->samples : 1;
+  fprintf(stderr,
+          "stats: %llu samples in %llu run%s (%llu accelerator and %llu host steps); cycles: predicted %llu, "
+          "measured %llu (%s); %.1f cycles per sample; array utilization %.1f%% (useful MACs / (N^2 x cycles)); "
+          "%.0f samples/s at %g MHz\n",
+          (unsigned long long)s->samples, (unsigned long long)s->chunks, s->chunks == 1 ? "" : "s",
+          (unsigned long long)s->steps_accel, (unsigned long long)s->steps_host, (unsigned long long)s->predicted,
+          (unsigned long long)c->cycles, s->predicted == c->cycles ? "equal" : "DIFFERENT",
+          (double)c->cycles / (double)samples,
+          c->cycles && useful ? 100.0 * (double)useful / ((double)c->cycles * (double)(n * n)) : 0.0,
+          c->cycles ? (double)samples * mhz * 1e6 / (double)c->cycles : 0.0, mhz);
 }
 
 static int cmd_run(int argc, char **argv) {
@@ -391,45 +448,83 @@ static int cmd_run(int argc, char **argv) {
   int rc = 1;
   char err[1024];
   pb_backend_t *be = NULL;
-  if (pb_backend_open(backend, &p.hw, &bo, &be, err, sizeof err) || pb_backend_load(be, &p, err, sizeof err)) {
+  pb_runner_t *r = NULL;
+  in_data_t data[MAX_BINDINGS];
+  void *obuf[MAX_BINDINGS] = {0};
+  memset(data, 0, sizeof data);
+  if (pb_backend_open(backend, &p.hw, &bo, &be, err, sizeof err) || pb_runner_open(&p, be, &r, err, sizeof err)) {
     fprintf(stderr, "%s run: %s: %s\n", prog_name, prog, err);
     goto out;
   }
-  for (int i = 0; i < nin; i++)
-    if (put_input(be, &p, &ins[i])) goto out;
-  pb_run_status_t st;
-  if (be->run(be, p.code_addr, p.code_len, &st, err, sizeof err)) {
-    fprintf(stderr, "%s run: %s: %s\n", prog_name, prog, err);
-    goto out;
-  }
-  if (stats) {
-    const pb_counters_t *c = &st.cnt;
-    uint64_t n = p.hw.n;
-    fprintf(stderr,
-            "stats: backend %s, %llu instructions, %llu MACs, %llu DMA bytes, %llu cycles, array busy %.1f%%, "
-            "%llu stall cycles, %.1f us at %g MHz\n",
-            be->name, (unsigned long long)c->instrs, (unsigned long long)(c->array_busy * n * n),
-            (unsigned long long)c->dma_bytes, (unsigned long long)c->cycles,
-            c->cycles ? 100.0 * (double)c->array_busy / (double)c->cycles : 0.0, (unsigned long long)c->stalls,
-            (double)c->cycles / mhz, mhz);
-  }
-  if (bo.trace_path) fprintf(stderr, "trace: %s\n", bo.trace_path);
-  if (!st.done) {
-    uint32_t pc = st.fault_pc;
-    char line[256] = "(past the end of the program)";
-    if (pc < p.code_len) {
-      pb_word_t w;
-      memcpy(w.bytes, p.code + (size_t)pc * PB_INSTR_BYTES, PB_INSTR_BYTES);
-      pb_disasm_word(&w, line, sizeof line);
+  uint64_t n = 0;
+  for (int i = 0; i < nin; i++) {
+    if (read_input(&p, r, &ins[i], &data[i])) goto out;
+    for (int k = 0; k < i; k++)
+      if (data[k].t == data[i].t) {
+        fprintf(stderr, "%s run: input '%s' given twice\n", prog_name, data[i].t->name);
+        goto out;
+      }
+    if (i > 0 && data[i].n != n) {
+      fprintf(stderr, "%s run: input '%s' has %llu samples but '%s' has %llu\n", prog_name, data[i].t->name,
+              (unsigned long long)data[i].n, data[0].t->name, (unsigned long long)n);
+      goto out;
     }
-    fprintf(stderr, "%s run: %s: accelerator stopped with error %s (%u) at pc %u: %s\n  %s\n", prog_name, prog,
-            pb_isa_error_name(st.err), st.err, pc, line, pb_isa_error_text(st.err));
+    n = data[i].n;
+  }
+  int n_inputs = 0;
+  for (uint32_t i = 0; i < p.n_tensors; i++) n_inputs += p.tensors[i].kind == PB_TENSOR_INPUT;
+  if (nin != n_inputs) {
+    fprintf(stderr, "%s run: the program has %d input tensor%s; give each with --input NAME=FILE:", prog_name,
+            n_inputs, n_inputs == 1 ? "" : "s");
+    for (uint32_t i = 0; i < p.n_tensors; i++)
+      if (p.tensors[i].kind == PB_TENSOR_INPUT) fprintf(stderr, " '%s'", p.tensors[i].name);
+    fprintf(stderr, "\n");
     goto out;
   }
-  for (int i = 0; i < nout; i++)
-    if (get_output(be, &p, &outs[i], raw)) goto out;
+  if (!n) n = 1;
+  pb_runner_io_t rin[MAX_BINDINGS], rout[MAX_BINDINGS];
+  const pb_tensor_t *tout[MAX_BINDINGS];
+  for (int i = 0; i < nin; i++) rin[i] = (pb_runner_io_t){data[i].t->name, data[i].a.dtype, data[i].a.data};
+  for (int i = 0; i < nout; i++) {
+    const pb_tensor_t *t = find_tensor(&p, PB_TENSOR_OUTPUT, &outs[i]);
+    if (!t) goto out;
+    tout[i] = t;
+    unsigned dt = (!raw && (t->flags & PB_TF_FLOAT_IO)) ? PB_DT_FLOAT32 : t->dtype;
+    uint64_t per = pb_runner_sample_elems(r, t), cnt = (t->flags & PB_TF_BATCH) ? n : 1;
+    obuf[i] = malloc(per * cnt * pb_dtype_size(dt) + 1);
+    if (!obuf[i]) {
+      fprintf(stderr, "%s run: out of memory\n", prog_name);
+      goto out;
+    }
+    rout[i] = (pb_runner_io_t){t->name, dt, obuf[i]};
+  }
+  pb_runner_stats_t st;
+  int run_rc = pb_runner_run(r, n, rin, nin, rout, nout, &st, err, sizeof err);
+  if (stats) print_stats(&p, be, &st, mhz);
+  if (bo.trace_path) fprintf(stderr, "trace: %s\n", bo.trace_path);
+  if (run_rc) {
+    fprintf(stderr, "%s run: %s: %s\n", prog_name, prog, err);
+    goto out;
+  }
+  for (int i = 0; i < nout; i++) {
+    const pb_tensor_t *t = tout[i];
+    uint64_t dims[PB_MAX_RANK];
+    for (unsigned d = 0; d < t->rank; d++) dims[d] = t->dims[d];
+    if (t->flags & PB_TF_BATCH) dims[0] = n;
+    int wrc = rout[i].dtype == PB_DT_INT64 ? write_npy_i64(outs[i].path, t->rank, dims, obuf[i], err, sizeof err)
+                                           : pb_npy_write(outs[i].path, rout[i].dtype, t->rank, dims, obuf[i], err, sizeof err);
+    if (wrc) {
+      fprintf(stderr, "%s run: output '%s': %s\n", prog_name, t->name, err);
+      goto out;
+    }
+  }
   rc = 0;
 out:
+  for (int i = 0; i < MAX_BINDINGS; i++) {
+    pb_npy_free(&data[i].a);
+    free(obuf[i]);
+  }
+  pb_runner_close(r);
   if (be) be->close(be);
   pb_program_free(&p);
   return rc;
@@ -445,12 +540,16 @@ int main(int argc, char **argv) {
     if (argc > 2 && !strcmp(argv[2], "asm")) usage_asm(stdout);
     else if (argc > 2 && !strcmp(argv[2], "disasm")) usage_disasm(stdout);
     else if (argc > 2 && !strcmp(argv[2], "run")) usage_run(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "compile")) pb_cli_usage_compile(stdout);
+    else if (argc > 2 && !strcmp(argv[2], "info")) pb_cli_usage_info(stdout);
     else usage_main(stdout);
     return 0;
   }
   if (!strcmp(cmd, "asm")) return cmd_asm(argc - 1, argv + 1);
   if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 1, argv + 1);
   if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "compile")) return pb_cli_compile(argc - 1, argv + 1);
+  if (!strcmp(cmd, "info")) return pb_cli_info(argc - 1, argv + 1);
   fprintf(stderr, "protobrain: unknown command '%s'\n", cmd);
   usage_main(stderr);
   return 2;

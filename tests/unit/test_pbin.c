@@ -829,13 +829,15 @@ static void test_garbage(uint64_t seed) {
  * that every check behind the CRC is reached. Accepted files must be valid
  * programs that write back to a file the reader accepts again.
  */
-static void test_mutations(int n) {
+static uint8_t *steps_file(size_t *len);
+
+static void test_mutations(int n, int with_steps) {
   static const uint32_t vals[] = {0,          1,          2,          4,          15,         16,         17,
                                   48,         64,         96,         0x7f,       0x80,       0xff,       0x100,
                                   0x330,      0x340,      0xfff0,     0x10000,    0x7fffffff, 0x80000000u, 0xfffffff0u,
                                   0xffffffffu};
   size_t len;
-  uint8_t *valid = sample_file(&len);
+  uint8_t *valid = with_steps ? steps_file(&len) : sample_file(&len);
   long bad = -1;
   unsigned acc = 0;
   char msg[sizeof(pb_error_t) + 64] = "";
@@ -875,9 +877,147 @@ static void test_mutations(int n) {
     }
     free(b);
   }
-  CHECK(bad < 0, "structured mutation %ld: %s", bad, msg);
-  if (verbose) printf("  %d structured mutations, %u accepted as valid programs\n", n, acc);
+  CHECK(bad < 0, "structured mutation %ld%s: %s", bad, with_steps ? " (steps sample)" : "", msg);
+  if (verbose) printf("  %d structured mutations%s, %u accepted as valid programs\n", n, with_steps ? " of the steps sample" : "", acc);
   free(valid);
+}
+
+/* ---- STEPS and LAYERS (sections 5 and 6) ---- */
+
+/* The sample plus an internal tensor, three steps (accelerator, host MAXPOOL, accelerator) and two layers. */
+static void build_steps_sample(pb_program_t *p) {
+  build_sample(p);
+  pb_tensor_t mid = {.name = "pooled", .kind = PB_TENSOR_INTERNAL, .dtype = PB_DT_INT8, .rank = 4,
+                     .dims = {1, 1, 14, 14}, .strides = {196, 196, 14, 1}, .host_addr = 0x6000, .scale = 1.0f};
+  pb_tensor_t idx = {.name = "idx", .kind = PB_TENSOR_OUTPUT, .dtype = PB_DT_INT64, .rank = 2, .flags = PB_TF_BATCH,
+                     .dims = {1, 1}, .strides = {8, 8}, .host_addr = 0x6800, .scale = 1.0f};
+  int rc = pb_program_add_tensor(p, &mid) | pb_program_add_tensor(p, &idx);
+  pb_step_t a = {.kind = PB_STEP_ACCEL, .pc = 0, .len = 2};
+  pb_step_t h = {.kind = PB_STEP_HOST, .op = PB_HOP_MAXPOOL, .n_in = 1, .n_out = 1, .in = {0}, .out = {2},
+                 .param = {2, 2, 2, 2, 0, 0, 0, 0}};
+  pb_step_t b = {.kind = PB_STEP_ACCEL, .pc = 2, .len = 3};
+  rc |= pb_program_add_step(p, &a) | pb_program_add_step(p, &h) | pb_program_add_step(p, &b);
+  pb_layer_t l0 = {.name = "conv1", .op = "Conv+MaxPool", .where = PB_WHERE_ACCEL, .in_rank = 4, .out_rank = 4,
+                   .step = 0, .pc = 0, .len = 2, .in_dims = {1, 1, 28, 28}, .out_dims = {1, 16, 14, 14},
+                   .macs = 112896, .cycles = 0x123456789ull, .array_rows = 784, .weight_bytes = 384,
+                   .out_bytes = 4096, .sp_rows = 900, .acc_rows = 400};
+  pb_layer_t l1 = {.name = "pool", .op = "MaxPool", .where = PB_WHERE_HOST, .in_rank = 4, .out_rank = 4, .step = 1,
+                   .in_dims = {1, 1, 28, 28}, .out_dims = {1, 1, 14, 14}};
+  rc |= pb_program_add_layer(p, &l0) | pb_program_add_layer(p, &l1);
+  if (rc) abort();
+}
+
+static uint8_t *steps_file(size_t *len) {
+  pb_program_t p;
+  build_steps_sample(&p);
+  uint8_t *buf;
+  pb_error_t err;
+  if (pb_program_write(&p, &buf, len, &err)) {
+    fprintf(stderr, "cannot write the steps sample: %s\n", err.msg);
+    abort();
+  }
+  pb_program_free(&p);
+  return buf;
+}
+
+/* Offset of the payload of the first section of `type` in a written file (0 if none). */
+static uint32_t section_payload(const uint8_t *b, unsigned type, uint32_t *flags) {
+  uint32_t n = rd32(b + H_COUNT), t = rd32(b + H_TABLE);
+  for (uint32_t i = 0; i < n; i++)
+    if (rd16(b + t + 16 * i + S_TYPE) == type) {
+      if (flags) *flags = rd16(b + t + 16 * i + S_FLAGS);
+      return rd32(b + t + 16 * i + S_OFFSET);
+    }
+  return 0;
+}
+
+static void reject_steps_patch(const char *what, unsigned type, size_t rec_off, unsigned width, uint32_t v,
+                               const char *want) {
+  size_t len;
+  uint8_t *b = steps_file(&len);
+  uint32_t off = section_payload(b, type, NULL);
+  patch(b, len, off + rec_off, width, v);
+  expect_reject(what, b, len, want, NULL);
+  free(b);
+}
+
+static void test_steps_layers(void) {
+  pb_program_t p, q;
+  build_steps_sample(&p);
+  uint8_t *buf;
+  size_t len;
+  pb_error_t err;
+  CHECK(pb_program_write(&p, &buf, &len, &err) == 0, "write with steps: %s", err.msg);
+  CHECK(pb_program_read(buf, len, &q, &err) == 0, "read with steps: %s", err.msg);
+  char why[64];
+  const char *d = program_diff(&p, &q, why, sizeof why);
+  CHECK(!d, "steps round trip: %s differs", d ? d : "");
+  int same = q.n_steps == p.n_steps && q.n_layers == p.n_layers;
+  for (uint32_t i = 0; same && i < p.n_steps; i++) same = !memcmp(&p.steps[i], &q.steps[i], sizeof p.steps[i]);
+  for (uint32_t i = 0; same && i < p.n_layers; i++) {
+    const pb_layer_t *x = &p.layers[i], *y = &q.layers[i];
+    same = !strcmp(x->name, y->name) && !strcmp(x->op, y->op) && x->where == y->where && x->in_rank == y->in_rank &&
+           x->out_rank == y->out_rank && x->step == y->step && x->pc == y->pc && x->len == y->len &&
+           !memcmp(x->in_dims, y->in_dims, sizeof x->in_dims) && !memcmp(x->out_dims, y->out_dims, sizeof x->out_dims) &&
+           x->macs == y->macs && x->cycles == y->cycles && x->array_rows == y->array_rows &&
+           x->weight_bytes == y->weight_bytes && x->out_bytes == y->out_bytes && x->sp_rows == y->sp_rows &&
+           x->acc_rows == y->acc_rows;
+  }
+  CHECK(same, "steps and layers round trip");
+  uint32_t fl_steps = 9, fl_layers = 9;
+  uint32_t so = section_payload(buf, PB_SEC_STEPS, &fl_steps), lo = section_payload(buf, PB_SEC_LAYERS, &fl_layers);
+  CHECK(so && lo && fl_steps == 0 && fl_layers == PB_SECF_OPTIONAL, "STEPS required, LAYERS optional (flags %u, %u)",
+        fl_steps, fl_layers);
+  /* byte layout of the host step: kind 2, op 4, n_in 1, n_out 1, pc 0, len 0, in[0] 0, out[0] 2, param[0] 2 */
+  const uint8_t *h = buf + so + 64;
+  CHECK(h[0] == 2 && h[1] == 4 && h[2] == 1 && h[3] == 1 && rd32(h + 4) == 0 && rd32(h + 8) == 0 &&
+            rd16(h + 12) == 0 && rd16(h + 20) == 2 && rd32(h + 24) == 2,
+        "step record layout");
+  CHECK(rd32(buf + lo + 104) == 0x23456789u && rd32(buf + lo + 108) == 1 && !strcmp((const char *)buf + lo + 32,
+                                                                                       "Conv+MaxPool"),
+        "layer record layout (cycles u64 at +104, op at +32)");
+  /* a reader that skips LAYERS: drop the OPTIONAL section's type to an unknown optional one, still readable */
+  {
+    uint8_t *c = dup_buf(buf, len);
+    uint32_t n = rd32(c + H_COUNT), t = rd32(c + H_TABLE);
+    for (uint32_t i = 0; i < n; i++)
+      if (rd16(c + t + 16 * i) == PB_SEC_LAYERS) put(c, t + 16 * i, 2, 99);
+    fix_crc(c, len);
+    pb_program_t r;
+    CHECK(pb_program_read(c, len, &r, &err) == 0 && r.n_layers == 0 && r.n_steps == 3,
+          "an unknown OPTIONAL section in LAYERS' place is skipped");
+    pb_program_free(&r);
+    free(c);
+  }
+  free(buf);
+  pb_program_free(&q);
+  pb_program_free(&p);
+
+  reject_steps_patch("step kind 3", PB_SEC_STEPS, 0, 1, 3, "steps[0].kind at offset");
+  reject_steps_patch("accelerator step len 0", PB_SEC_STEPS, 8, 4, 0, "steps[0].len");
+  reject_steps_patch("accelerator step past the code", PB_SEC_STEPS, 8, 4, 9, "run past the code (5 instructions)");
+  reject_steps_patch("accelerator step with an op", PB_SEC_STEPS, 1, 1, 4, "steps[0].op");
+  reject_steps_patch("unknown host op", PB_SEC_STEPS, 64 + 1, 1, 77, "unknown host operator 77");
+  reject_steps_patch("host arity", PB_SEC_STEPS, 64 + 2, 1, 2, "MAXPOOL takes 1 inputs and 1 outputs, got 2 and 1");
+  reject_steps_patch("host input index", PB_SEC_STEPS, 64 + 12, 2, 9, "steps[1].in[0]");
+  reject_steps_patch("host unused slot", PB_SEC_STEPS, 64 + 14, 2, 1, "steps[1].in[1]");
+  reject_steps_patch("host writes an input", PB_SEC_STEPS, 64 + 20, 2, 0, "is an input; a host step may not write it");
+  reject_steps_patch("host step with a pc", PB_SEC_STEPS, 64 + 4, 4, 1, "steps[1].pc");
+  reject_steps_patch("layer where 3", PB_SEC_LAYERS, 48, 1, 3, "layers[0].where");
+  reject_steps_patch("layer in_rank 5", PB_SEC_LAYERS, 49, 1, 5, "layers[0].in_rank");
+  reject_steps_patch("layer step 7", PB_SEC_LAYERS, 52, 4, 7, "layers[0].step");
+  reject_steps_patch("layer past the code", PB_SEC_LAYERS, 60, 4, 99, "layers[0].len");
+  reject_steps_patch("layer reserved", PB_SEC_LAYERS, 140, 1, 1, "layers[0].reserved");
+  reject_steps_patch("layer op not terminated", PB_SEC_LAYERS, 44, 4, 0x41414141u, "layers[0].op");
+  reject_steps_patch("layer dims beyond rank", PB_SEC_LAYERS, 49, 1, 3, "layers[0].in_dims[3]");
+  reject_steps_patch("internal tensor kind 4", PB_SEC_TENSORS, 2 * 96 + 32, 1, 4, "tensors[2].kind");
+  reject_steps_patch("tensor flags bit 2", PB_SEC_TENSORS, 3 * 96 + 35, 1, 6, "unknown bits 0x04");
+  /* pb_program_check on the in-memory form */
+  build_steps_sample(&p);
+  p.steps[1].out[0] = 0;
+  CHECK(pb_program_check(&p, &err) != 0 && strstr(err.msg, "steps[1].out[0]") && !strstr(err.msg, "offset"),
+        "check: host step writes an input: %s", err.msg);
+  pb_program_free(&p);
 }
 
 int main(int argc, char **argv) {
@@ -902,7 +1042,9 @@ int main(int argc, char **argv) {
   test_regions();
   test_program_check();
   test_files();
+  test_steps_layers();
   test_garbage(seed);
-  test_mutations(20000);
+  test_mutations(20000, 0);
+  test_mutations(20000, 1);
   return check_done();
 }
