@@ -9,7 +9,8 @@
 #include "errfmt.h"
 #include "refmodel.h"
 
-/* Provided by backend_vsim.c when the Verilated core is linked, else by backend_novsim.c. */
+/* Provided by backend_vsim.c, which needs the Verilated core (VSIM_OBJ) linked. (Not a weak
+ * reference: a weak reference would not pull backend_vsim.o out of the static library.) */
 int pb_backend_open_verilator(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_backend_t **out, char *err,
                               size_t errlen);
 

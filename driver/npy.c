@@ -69,12 +69,14 @@ int pb_npy_parse(const uint8_t *buf, size_t len, pb_npy_t *out, char *err, size_
     dtype = PB_DT_UINT8, esize = 1;
   else if (!strncmp(d, "'<i4'", 5))
     dtype = PB_DT_INT32, esize = 4;
+  else if (!strncmp(d, "'<i8'", 5))
+    dtype = PB_DT_INT64, esize = 8;
   else if (!strncmp(d, "'<f4'", 5))
     dtype = PB_DT_FLOAT32, esize = 4;
   else if (!strncmp(d, "'<f8'", 5))
     dtype = PB_DT_FLOAT32, esize = 8, f64 = 1;
   else {
-    pb_fail(err, errlen, ".npy dtype %.12s not supported (int8, uint8, int32, float32, float64; little-endian)", d);
+    pb_fail(err, errlen, ".npy dtype %.12s not supported (int8, uint8, int32, int64, float32, float64; little-endian)", d);
     goto out;
   }
   if (strncmp(fo, "False", 5) != 0) {
@@ -181,7 +183,7 @@ int pb_npy_read(const char *path, pb_npy_t *out, char *err, size_t errlen) {
 int pb_npy_write(const char *path, unsigned dtype, unsigned rank, const uint64_t *dims, const void *data, char *err,
                  size_t errlen) {
   const char *descr = dtype == PB_DT_INT8 ? "|i1" : dtype == PB_DT_UINT8 ? "|u1" : dtype == PB_DT_INT32 ? "<i4"
-                      : dtype == PB_DT_FLOAT32 ? "<f4" : NULL;
+                      : dtype == PB_DT_FLOAT32 ? "<f4" : dtype == PB_DT_INT64 ? "<i8" : NULL;
   if (!descr) return pb_fail(err, errlen, "npy: unsupported dtype %u", dtype);
   char shape[256] = "(";
   uint64_t count = 1;

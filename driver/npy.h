@@ -9,7 +9,7 @@
 #define PB_NPY_MAX_RANK 8
 
 typedef struct {
-  unsigned dtype; /* PB_DT_INT8, PB_DT_UINT8, PB_DT_INT32 or PB_DT_FLOAT32 (float64 files are rounded to float32) */
+  unsigned dtype; /* PB_DT_INT8, UINT8, INT32, INT64 or FLOAT32 (float64 files are rounded to float32) */
   unsigned rank;
   uint64_t dims[PB_NPY_MAX_RANK];
   uint64_t count; /* number of elements */

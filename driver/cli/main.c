@@ -321,37 +321,6 @@ static int read_input(const pb_program_t *p, pb_runner_t *r, const binding_t *b,
   return 0;
 }
 
-/*
- * int64 outputs (ArgMax indices): driver/npy.c writes i8/u8/i32/f32 only, so this writes a v1.0 '<i8'
- * file the same way (a one-line change to npy.c would make this unnecessary).
- */
-static int write_npy_i64(const char *path, unsigned rank, const uint64_t *dims, const void *data, char *err,
-                         size_t errlen) {
-  char shape[256] = "(";
-  uint64_t count = 1;
-  for (unsigned i = 0; i < rank; i++) {
-    size_t l = strlen(shape);
-    snprintf(shape + l, sizeof shape - l, "%llu%s", (unsigned long long)dims[i], rank == 1 ? "," : i + 1 < rank ? ", " : "");
-    count *= dims[i];
-  }
-  strcat(shape, ")");
-  char hdr[512];
-  int n = snprintf(hdr, sizeof hdr, "{'descr': '<i8', 'fortran_order': False, 'shape': %s, }", shape);
-  size_t pad = (64 - (10 + (size_t)n + 1) % 64) % 64, hl = (size_t)n + pad + 1;
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
-    return -1;
-  }
-  uint8_t pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)(hl & 0xff), (uint8_t)(hl >> 8)};
-  int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)n, f) == (size_t)n;
-  for (size_t i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;
-  ok = ok && fputc('\n', f) != EOF && fwrite(data, 8, count, f) == count;
-  if (fclose(f) != 0) ok = 0;
-  if (!ok) snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-  return ok ? 0 : -1;
-}
-
 static void print_stats(const pb_program_t *p, const pb_backend_t *be, const pb_runner_stats_t *s, double mhz) {
   const pb_counters_t *c = &s->cnt;
   uint64_t n = p->hw.n, useful = 0;
@@ -511,8 +480,7 @@ static int cmd_run(int argc, char **argv) {
     uint64_t dims[PB_MAX_RANK];
     for (unsigned d = 0; d < t->rank; d++) dims[d] = t->dims[d];
     if (t->flags & PB_TF_BATCH) dims[0] = n;
-    int wrc = rout[i].dtype == PB_DT_INT64 ? write_npy_i64(outs[i].path, t->rank, dims, obuf[i], err, sizeof err)
-                                           : pb_npy_write(outs[i].path, rout[i].dtype, t->rank, dims, obuf[i], err, sizeof err);
+    int wrc = pb_npy_write(outs[i].path, rout[i].dtype, t->rank, dims, obuf[i], err, sizeof err);
     if (wrc) {
       fprintf(stderr, "%s run: output '%s': %s\n", prog_name, t->name, err);
       goto out;
