@@ -125,7 +125,7 @@ all: $(CLI) $(TEST_BIN) ## build the CLI (build/protobrain) and the C tests
 
 help: ## list the targets
 	@echo "Protobrain make targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
 	@echo "Tool variables: CC=$(CC) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) IVERILOG=$(IVERILOG) PYTHON=$(PYTHON)"
 
 deps: ## install every Debian package and the .venv the targets need (idempotent)

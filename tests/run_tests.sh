@@ -53,6 +53,8 @@ run_one rtl/synth tests/rtl/synth.sh
 for t in tests/rtl/*/run.sh; do run_one "rtl/$(basename "$(dirname "$t")")" "$t"; done
 echo "== RTL against the reference model (lock-step co-simulation)"
 for t in build/rtl-tests/test_*; do [ -x "$t" ] && run_one "rtl/$(basename "$t")" "$t"; done
+echo "== SystemC/TLM-2.0 virtual platform"
+run_one systemc tests/systemc/run.sh
 echo "== command-line tests"
 for t in tests/cli/test_*.sh; do run_one "cli/$(basename "$t" .sh)" "$t"; done
 

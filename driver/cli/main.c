@@ -21,6 +21,10 @@
 #include "protobrain/pbin.h"
 #include "runner.h"
 #include "tensor_io.h"
+#include "systemc/pb_systemc.h"
+
+/* in the binary when the SystemC platform is linked (mk/systemc.mk) */
+int pb_systemc_info(const pb_backend_t *b, pb_systemc_info_t *info) __attribute__((weak));
 
 #define MAX_BINDINGS 16
 
@@ -71,8 +75,11 @@ static void usage_run(FILE *f) {
           "hold any number of samples along the first axis: they run in chunks of the compiled batch (the\n"
           "last one padded) and the outputs have as many samples.\n"
           "\n"
-          "  --backend NAME      ref (the C reference model; default) or verilator (the RTL, for a\n"
-          "                      program built for one of the Verilated configurations)\n"
+          "  --backend NAME      ref (the C reference model; default), verilator (the RTL, for a\n"
+          "                      program built for one of the Verilated configurations) or systemc\n"
+          "                      (the SystemC/TLM-2.0 virtual platform, docs/systemc.md)\n"
+          "  --model ref|rtl     systemc: the accelerator in the platform: the C reference model timed\n"
+          "                      by the timing model (default) or the Verilated RTL\n"
           "  --cosim             verilator: run the reference model in lock step and stop at the\n"
           "                      first differing write or issue cycle\n"
           "  --trace [FILE]      verilator: write an FST waveform (default build/logs/trace.fst)\n"
@@ -344,6 +351,11 @@ static void print_stats(const pb_program_t *p, const pb_backend_t *be, const pb_
           (double)c->cycles / (double)samples,
           c->cycles && useful ? 100.0 * (double)useful / ((double)c->cycles * (double)(n * n)) : 0.0,
           c->cycles ? (double)samples * mhz * 1e6 / (double)c->cycles : 0.0, mhz);
+  pb_systemc_info_t si;
+  if (pb_systemc_info && pb_systemc_info(be, &si) == 0)
+    fprintf(stderr, "stats: systemc model %s: simulated %.3f us (start writes to interrupts) = %llu cycles x %llu ps%s\n",
+            si.model, (double)si.total_ps / 1e6, (unsigned long long)c->cycles, (unsigned long long)si.period_ps,
+            si.total_ps == c->cycles * si.period_ps ? "" : " (NOT EQUAL)");
 }
 
 static int cmd_run(int argc, char **argv) {
@@ -376,6 +388,8 @@ static int cmd_run(int argc, char **argv) {
       raw = 1;
     } else if (!strcmp(a, "--cosim")) {
       bo.cosim = 1;
+    } else if (!strcmp(a, "--model") && has_val) {
+      bo.model = argv[++i];
     } else if (!strcmp(a, "--trace")) {
       bo.trace_path = (has_val && argv[i + 1][0] != '-') ? argv[++i] : "build/logs/trace.fst";
     } else if (!strcmp(a, "--clock") && has_val) {
@@ -400,8 +414,12 @@ static int cmd_run(int argc, char **argv) {
     usage_run(stderr);
     return 2;
   }
-  if (strcmp(backend, "ref") != 0 && strcmp(backend, "verilator") != 0) {
+  if (strcmp(backend, "ref") != 0 && strcmp(backend, "verilator") != 0 && strcmp(backend, "systemc") != 0) {
     fprintf(stderr, "%s run: unknown backend '%s' (available: %s)\n", prog_name, backend, pb_backend_names());
+    return 2;
+  }
+  if (bo.model && strcmp(backend, "systemc") != 0) {
+    fprintf(stderr, "%s run: --model needs --backend systemc\n", prog_name);
     return 2;
   }
   if ((bo.cosim || bo.trace_path) && strcmp(backend, "verilator") != 0) {
