@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# `make demo`. Until the compiler lands, the demo runs the hand-written example
-# (tests/asm/matmul2x2.pbs) on the C reference model and on the Verilated RTL in lock step,
-# and checks it against numpy;
-# the Fashion-MNIST end-to-end demo (compile, Verilated RTL, accuracy) replaces it
-# when the compiler, RTL and driver issues are done.
+# `make demo`: first the hand-written example (tests/asm/matmul2x2.pbs) on the C reference model
+# and on the Verilated RTL in lock step, checked against numpy; then Fashion-MNIST end to end
+# (tests/demo.py): the committed QDQ CNN and MLP compiled for N=16, the 10,000 test images on the
+# C model, 1,000 on the RTL in lock step, every output compared with onnxruntime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PB=build/protobrain
@@ -28,5 +27,5 @@ print("   x =", x.tolist())
 print("   y =", y.tolist(), " numpy relu(x.W + b) =", want.tolist(), " match:", bool((y == want).all()))
 sys.exit(0 if (y == want).all() else 1)
 PY
-echo "The Fashion-MNIST demo (compile an ONNX network, run it on the Verilated RTL, accuracy and"
-echo "cycles) arrives with the compiler, RTL and driver; see README 'Status'."
+[ -f build/data/test_x.npy ] || .venv/bin/python models/make_data.py --out build/data
+.venv/bin/python tests/demo.py $PB $OUT/fmnist --rtl-images "${RTL_IMAGES:-1000}"
