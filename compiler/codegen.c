@@ -565,28 +565,6 @@ static uint64_t place_buffers(lir_t *l, uint64_t base, uint64_t *act_bytes, uint
 
 /* ---- descriptors ---- */
 
-static int tensor_strides(const lir_tensor_t *t, uint32_t *strides) {
-  int64_t st[LIR_MAX_RANK] = {0}, idx = 1;
-  memset(strides, 0, PB_MAX_RANK * sizeof *strides);
-  if (t->bstride > UINT32_MAX) return 0;
-  strides[0] = (uint32_t)t->bstride;
-  for (int d = t->rank - 1; d >= 1; d--) {
-    st[d] = t->dims[d] > 1 ? t->offs[idx] - t->offs[0] : 0;
-    if (st[d] < 0 || st[d] > UINT32_MAX) return 0;
-    strides[d] = (uint32_t)st[d];
-    idx *= t->dims[d];
-  }
-  for (int64_t e = 0; e < t->per_sample; e++) {
-    int64_t r = e, off = t->offs[0];
-    for (int d = t->rank - 1; d >= 1; d--) {
-      off += (r % t->dims[d]) * st[d];
-      r /= t->dims[d];
-    }
-    if (off != t->offs[e]) return 0;
-  }
-  return 1;
-}
-
 typedef struct {
   int *pbt; /* lir tensor -> pbin tensor index, -1 */
 } tmap_t;
@@ -625,7 +603,7 @@ static int add_descriptor(cg_t *c, pb_program_t *P, tmap_t *tm, int t, unsigned 
   } else {
     d.rank = (uint8_t)T->rank;
     for (int k = 0; k < T->rank; k++) d.dims[k] = (uint32_t)T->dims[k];
-    if (!tensor_strides(T, d.strides))
+    if (!lir_affine_strides(T, d.strides))
       return fail(c, "tensor '%s' is not laid out with one stride per dimension; a host operator or an output "
                      "cannot address it",
                   T->name);

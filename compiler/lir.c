@@ -93,3 +93,25 @@ int lir_add_layer(lir_t *l, lir_layer_kind_t kind, const char *name, const char 
   y->ph = y->pw = y->psy = y->psx = 1;
   return l->n_layers++;
 }
+
+int lir_affine_strides(const lir_tensor_t *t, uint32_t *strides) {
+  int64_t st[LIR_MAX_RANK] = {0}, idx = 1;
+  memset(strides, 0, PB_MAX_RANK * sizeof *strides);
+  if (t->bstride > UINT32_MAX) return 0;
+  strides[0] = (uint32_t)t->bstride;
+  for (int d = t->rank - 1; d >= 1; d--) {
+    st[d] = t->dims[d] > 1 ? t->offs[idx] - t->offs[0] : 0;
+    if (st[d] < 0 || st[d] > UINT32_MAX) return 0;
+    strides[d] = (uint32_t)st[d];
+    idx *= t->dims[d];
+  }
+  for (int64_t e = 0; e < t->per_sample; e++) {
+    int64_t r = e, off = t->offs[0];
+    for (int d = t->rank - 1; d >= 1; d--) {
+      off += (r % t->dims[d]) * st[d];
+      r /= t->dims[d];
+    }
+    if (off != t->offs[e]) return 0;
+  }
+  return 1;
+}

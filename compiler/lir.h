@@ -126,5 +126,8 @@ int lir_add_tensor(lir_t *l, const char *name, int buf, uint64_t base, unsigned 
 int lir_add_layer(lir_t *l, lir_layer_kind_t kind, const char *name, const char *op);
 /* Copy a name into a fixed field, keeping the tail when it is too long (names are unique by their ends). */
 void lir_name(char dst[PB_NAME_MAX], const char *src);
+/* Are the per-sample offsets of t affine in its logical dims? 1 and the PB_MAX_RANK byte strides (strides[0] = the
+ * batch stride) when they are, else 0. */
+int lir_affine_strides(const lir_tensor_t *t, uint32_t *strides);
 
 #endif

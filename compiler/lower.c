@@ -1289,27 +1289,6 @@ static int lower_host_float(lctx_t *c, int node) {
   return 0;
 }
 
-/* Are the per-sample offsets of t affine in its logical dims? Fills strides (bytes). */
-static int affine_strides(const lir_tensor_t *t, uint32_t *strides) {
-  int64_t st[LIR_MAX_RANK] = {0}, idx = 1;
-  strides[0] = (uint32_t)t->bstride;
-  for (int d = t->rank - 1; d >= 1; d--) {
-    st[d] = t->dims[d] > 1 ? t->offs[idx] - t->offs[0] : 0;
-    if (st[d] < 0 || st[d] > UINT32_MAX) return 0;
-    strides[d] = (uint32_t)st[d];
-    idx *= t->dims[d];
-  }
-  for (int64_t e = 0; e < t->per_sample; e++) {
-    int64_t r = e, o = t->offs[0];
-    for (int d = t->rank - 1; d >= 1; d--) {
-      o += (r % t->dims[d]) * st[d];
-      r /= t->dims[d];
-    }
-    if (o != t->offs[e]) return 0;
-  }
-  return 1;
-}
-
 static int lower_outputs(lctx_t *c) {
   lir_t *l = c->l;
   if (ensure_tprod(c)) return fail(c, "out of memory");
@@ -1325,7 +1304,7 @@ static int lower_outputs(lctx_t *c) {
       int src = X->t;
       lir_tensor_t S = l->tensors[src];
       uint32_t strides[LIR_MAX_RANK];
-      int copy = !affine_strides(&S, strides);
+      int copy = !lir_affine_strides(&S, strides);
       if (X->k == VK_Q && O->dtype == PB_IR_U8) copy = 1; /* uint8: converted by the host */
       if (copy) {
         unsigned dt = X->k == VK_Q && O->dtype == PB_IR_U8 ? PB_DT_UINT8 : S.dtype;

@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "onnx_testdata.h"
 #include "compile.h"
 #include "ir.h"
 #include "onnx.pb-c.h"
@@ -94,33 +95,6 @@ static const char *refused(const Onnx__ModelProto *m) {
         return "an empty input";
   }
   return NULL;
-}
-
-static uint8_t *read_all(const char *path, size_t *len) {
-  char e[256];
-  return pb_onnx_read_file(path, len, e, sizeof e);
-}
-
-static int freeze_input(Onnx__ModelProto *m, size_t idx, const char *setdir) {
-  Onnx__GraphProto *g = m->graph;
-  char path[1024];
-  snprintf(path, sizeof path, "%s/input_%zu.pb", setdir, idx);
-  size_t len;
-  uint8_t *buf = read_all(path, &len);
-  if (!buf) return -1;
-  Onnx__TensorProto *t = onnx__tensor_proto__unpack(NULL, len, buf);
-  free(buf);
-  if (!t) return -1;
-  free(t->name);
-  t->name = strdup(g->input[idx]->name);
-  Onnx__TensorProto **ni = realloc(g->initializer, (g->n_initializer + 1) * sizeof *ni);
-  if (!ni || !t->name) {
-    onnx__tensor_proto__free_unpacked(t, NULL);
-    return -1;
-  }
-  g->initializer = ni;
-  g->initializer[g->n_initializer++] = t;
-  return 0;
 }
 
 typedef struct {
@@ -191,7 +165,7 @@ static void run_test(const char *name, stats_t *st) {
   snprintf(dir, sizeof dir, "%s/%s", NODE_DIR, name);
   snprintf(path, sizeof path, "%s/model.onnx", dir);
   size_t len;
-  uint8_t *buf = read_all(path, &len);
+  uint8_t *buf = td_read_all(path, &len);
   if (!buf) return;
   Onnx__ModelProto *m0 = onnx__model_proto__unpack(NULL, len, buf);
   if (!m0 || !m0->graph) {
@@ -233,7 +207,7 @@ static void run_test(const char *name, stats_t *st) {
     size_t keep = add ? 2 : 1, orig = gp->n_input;
     int ok = 1;
     for (size_t i = keep; i < orig; i++)
-      if (freeze_input(m, i, sd)) ok = 0;
+      if (td_freeze_input(m, i, sd)) ok = 0;
     for (size_t i = keep; i < orig; i++) onnx__value_info_proto__free_unpacked(gp->input[i], NULL);
     if (gp->n_input > keep) gp->n_input = keep;
     size_t plen = onnx__model_proto__get_packed_size(m);
@@ -257,13 +231,13 @@ static void run_test(const char *name, stats_t *st) {
     for (int i = 0; i < nin && !bad; i++) {
       snprintf(path, sizeof path, "%s/input_%d.pb", sd, i);
       size_t l;
-      uint8_t *b = read_all(path, &l);
+      uint8_t *b = td_read_all(path, &l);
       bad = !b || pb_onnx_tensor_decode(b, l, path, &in[i], e, sizeof e);
       free(b);
     }
     snprintf(path, sizeof path, "%s/output_0.pb", sd);
     size_t l;
-    uint8_t *b = bad ? NULL : read_all(path, &l);
+    uint8_t *b = bad ? NULL : td_read_all(path, &l);
     if (!bad) bad = !b || pb_onnx_tensor_decode(b, l, path, &want, e, sizeof e);
     free(b);
     if (bad) {

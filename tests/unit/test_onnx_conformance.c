@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "onnx_testdata.h"
 #include "interp.h"
 #include "ir.h"
 #include "onnx.pb-c.h"
@@ -103,34 +104,6 @@ static const char *classify(const Onnx__ModelProto *m, char *why, size_t len) {
   return NULL;
 }
 
-static uint8_t *read_all(const char *path, size_t *len) {
-  char e[256];
-  return pb_onnx_read_file(path, len, e, sizeof e);
-}
-
-/* Replace graph input `idx` by an initializer holding input_<idx>.pb of data set 0. */
-static int freeze_input(Onnx__ModelProto *m, size_t idx, const char *dir) {
-  Onnx__GraphProto *g = m->graph;
-  char path[1024];
-  snprintf(path, sizeof path, "%s/test_data_set_0/input_%zu.pb", dir, idx);
-  size_t len;
-  uint8_t *buf = read_all(path, &len);
-  if (!buf) return -1;
-  Onnx__TensorProto *t = onnx__tensor_proto__unpack(NULL, len, buf);
-  free(buf);
-  if (!t) return -1;
-  free(t->name);
-  t->name = strdup(g->input[idx]->name);
-  Onnx__TensorProto **ni = realloc(g->initializer, (g->n_initializer + 1) * sizeof *ni);
-  if (!ni || !t->name) {
-    onnx__tensor_proto__free_unpacked(t, NULL);
-    return -1;
-  }
-  g->initializer = ni;
-  g->initializer[g->n_initializer++] = t;
-  return 0;
-}
-
 typedef struct {
   int selected, passed, rejected, failed, skipped, sets;
 } stats_t;
@@ -191,7 +164,7 @@ static int run_sets(const char *test, const char *dir, const pb_graph_t *g, cons
     for (int i = 0; i < g->n_inputs && rc == 0; i++) {
       snprintf(path, sizeof path, "%s/input_%zu.pb", sd, input_file[i]);
       size_t len;
-      uint8_t *buf = read_all(path, &len);
+      uint8_t *buf = td_read_all(path, &len);
       if (!buf || pb_onnx_tensor_decode(buf, len, path, &in[i], e, sizeof e)) {
         printf("  %s: cannot load %s\n", test, path);
         rc = -1;
@@ -205,7 +178,7 @@ static int run_sets(const char *test, const char *dir, const pb_graph_t *g, cons
     for (int i = 0; i < g->n_outputs && rc == 0; i++) {
       snprintf(path, sizeof path, "%s/output_%d.pb", sd, i);
       size_t len;
-      uint8_t *buf = read_all(path, &len);
+      uint8_t *buf = td_read_all(path, &len);
       if (!buf || pb_onnx_tensor_decode(buf, len, path, &want[i], e, sizeof e)) {
         printf("  %s: cannot load %s\n", test, path);
         rc = -1;
@@ -238,7 +211,7 @@ static void run_test(const char *name, stats_t *st) {
   snprintf(dir, sizeof dir, "%s/%s", NODE_DIR, name);
   snprintf(path, sizeof path, "%s/model.onnx", dir);
   size_t len;
-  uint8_t *buf = read_all(path, &len);
+  uint8_t *buf = td_read_all(path, &len);
   if (!buf) return;
   Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
   free(buf);
@@ -272,7 +245,12 @@ static void run_test(const char *name, stats_t *st) {
     for (size_t k = 0; k < gp->n_node; k++)
       if (strcmp(gp->node[k]->op_type, "Reshape") == 0 && gp->node[k]->n_input > 1 &&
           strcmp(gp->node[k]->input[1], gp->input[i]->name) == 0 && !is_frozen[i]) {
-        if (freeze_input(m, i, dir)) ok = 0;
+        {
+          char sd0[2048];
+          if ((size_t)snprintf(sd0, sizeof sd0, "%s/test_data_set_0", dir) >= sizeof sd0 ||
+              td_freeze_input(m, i, sd0))
+            ok = 0;
+        }
         is_frozen[i] = 1;
         frozen++;
       }
