@@ -55,6 +55,10 @@ echo "== RTL against the reference model (lock-step co-simulation)"
 for t in build/rtl-tests/test_*; do [ -x "$t" ] && run_one "rtl/$(basename "$t")" "$t"; done
 echo "== SystemC/TLM-2.0 virtual platform"
 run_one systemc tests/systemc/run.sh
+echo "== driver library (libprotobrain)"
+for t in tests/driver/test_*.sh; do [ -e "$t" ] && run_one "driver/$(basename "$t" .sh)" "$t"; done
+echo "== FPGA: board tops, UART link, flows, netlist re-simulation"
+for t in tests/fpga/test_*.sh; do [ -e "$t" ] && run_one "fpga/$(basename "$t" .sh)" "$t"; done
 echo "== command-line tests"
 for t in tests/cli/test_*.sh; do run_one "cli/$(basename "$t" .sh)" "$t"; done
 
