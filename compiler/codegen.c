@@ -169,7 +169,8 @@ typedef struct {
   int64_t acc_blocks;          /* accumulator blocks of m*Pc rows */
   int64_t sp_x, sp_w, sp_y;    /* scratchpad regions */
   int64_t sp_used, acc_used;
-  uint64_t w_addr, cfg_addr;   /* host: tiles [CT][KT][N][N], CONFIG tables [CT][N] (raw layers: int32 bias [CT][N]) */
+  uint64_t w_addr, cfg_addr;   /* host: tiles [CT][KT][N][N], CONFIG tables [CT][N] (raw layers: int32 bias [CT][N]),
+                                  then a bias matrix's int32 rows [brows][CT*N] (layers with one) */
   uint64_t w_bytes, cfg_bytes;
 } mm_plan_t;
 
@@ -273,8 +274,15 @@ static int plan_chunks(cg_t *c, const lir_layer_t *L, mm_plan_t *p) {
 static int layer_consts(cg_t *c, const lir_layer_t *L, const mm_plan_t *p, uint8_t **wbytes, uint8_t **cfg) {
   int64_t N = c->hw->n, Kp = L->reps * L->K, M = L->Cout;
   *wbytes = calloc((size_t)(p->CT * p->KT * N * N), 1);
-  *cfg = calloc((size_t)(p->CT * N), PB_CFG_ENTRY_BYTES);
+  *cfg = calloc((size_t)(p->CT * N * PB_CFG_ENTRY_BYTES + (L->bmat ? L->brows * p->CT * N * 4 : 0)), 1);
   if (!*wbytes || !*cfg) return fail(c, "out of memory");
+  if (L->bmat) { /* bias matrix rows, padded to CT*N lanes (LOAD_ACC reads N lanes per row) */
+    uint8_t *bm = *cfg + p->CT * N * PB_CFG_ENTRY_BYTES;
+    for (int64_t r = 0; r < L->brows; r++)
+      for (int64_t m = 0; m < M; m++)
+        for (int k = 0; k < 4; k++)
+          bm[(r * p->CT * N + m) * 4 + k] = (uint8_t)((uint32_t)L->bmat[r * M + m] >> (8 * k));
+  }
   if (L->raw) { /* LOAD_ACC rows: bias[c] as int32, N per column tile */
     for (int64_t m = 0; m < M; m++)
       for (int k = 0; k < 4; k++) (*cfg)[4 * m + k] = (uint8_t)((uint32_t)L->bias[m] >> (8 * k));
@@ -452,7 +460,10 @@ static void emit_layer(cg_t *c, const lir_layer_t *L, const mm_plan_t *p, const 
         if (!p->resident && s + 1 < total) load_wtile(c, p, seq[(s + 1) % nsteps], (s + 1) % 2);
         if (L->raw && kt == 0) /* raw sums: the bias goes into the accumulator first, one row repeated */
           e_load_acc(c, acc_block(p, ct), mc, 0, (int64_t)p->cfg_addr + ct * N * 4);
-        e_matmul(c, kt > 0 || L->raw, xbase + (kt - k0) * mc, mc, acc_block(p, ct));
+        if (L->bmat && kt == 0) /* a bias matrix: the rows of these output rows go into the accumulator first */
+          e_load_acc(c, acc_block(p, ct), mc, CT * N * 4,
+                     (int64_t)p->cfg_addr + CT * N * PB_CFG_ENTRY_BYTES + (p0 * CT * N + ct * N) * 4);
+        e_matmul(c, kt > 0 || L->raw || L->bmat, xbase + (kt - k0) * mc, mc, acc_block(p, ct));
         int64_t upto = nnxt * (i + 1) / usteps;
         emit_loads(c, nxt, done, upto);
         done = upto;
@@ -697,7 +708,7 @@ int pb_codegen(lir_t *l, const pb_hw_t *hw, pb_program_t *P, FILE *log, char *er
       goto out;
     mm_plan_t *p = &plans[i];
     p->w_bytes = (uint64_t)(p->CT * p->KT) * hw->n * hw->n;
-    p->cfg_bytes = (uint64_t)p->CT * hw->n * PB_CFG_ENTRY_BYTES;
+    p->cfg_bytes = (uint64_t)p->CT * hw->n * PB_CFG_ENTRY_BYTES + (L->bmat ? (uint64_t)(L->brows * p->CT) * hw->n * 4 : 0);
     p->w_addr = addr;
     p->cfg_addr = addr + up(p->w_bytes, ALIGN);
     addr = up(p->cfg_addr + p->cfg_bytes, ALIGN);

@@ -482,12 +482,15 @@ typedef struct {
   int32_t *w;        /* [K][M] centered weights (w - zp_w), logical K order */
   float *sw;         /* [M] weight scales */
   int32_t *bias;     /* [M] int32 bias (scale s_x * s_w) */
+  int32_t *bmat;     /* Gemm with a [R, M] bias matrix: [R][M] int32 (bias stays 0), else NULL */
+  int64_t brows;
 } mm_w_t;
 
 static void mm_w_free(mm_w_t *m) {
   free(m->w);
   free(m->sw);
   free(m->bias);
+  free(m->bmat);
   memset(m, 0, sizeof *m);
 }
 
@@ -540,6 +543,26 @@ static int read_bias(lctx_t *c, int bv, float sx, mm_w_t *mw) {
   const pb_value_t *B = V(c, bv);
   if (dq >= 0) {
     int bq = N(c, dq)->inputs[0], bs = N(c, dq)->inputs[1], bz = N(c, dq)->n_inputs > 2 ? N(c, dq)->inputs[2] : -1;
+    const pb_value_t *Q = V(c, bq);
+    if (Q->dtype == PB_IR_I32 && Q->rank == 2 && Q->dims[1] == mw->M && Q->dims[0] > 1 && N(c, dq)->attr.axis == 1) {
+      /* a Gemm bias matrix, one row per output row, scales per column: the accumulator starts from it */
+      int64_t R = Q->dims[0], ns = pb_ir_numel(V(c, bs));
+      mw->bmat = malloc((size_t)(R * mw->M) * sizeof *mw->bmat);
+      if (!mw->bmat) return fail(c, "out of memory");
+      mw->brows = R;
+      for (int64_t m = 0; m < mw->M; m++) {
+        volatile float want = sx * mw->sw[m];
+        float s = (float)pb_ir_const_f64(V(c, bs), ns == 1 ? 0 : m);
+        if (s != want)
+          return fail(c, "bias matrix '%s': the scale of column %lld is %g, not s_x * s_w = %g", Q->name, (long long)m,
+                      (double)s, (double)want);
+        for (int64_t r = 0; r < R; r++) {
+          int64_t z = bz >= 0 ? pb_ir_const_i64(V(c, bz), pb_ir_numel(V(c, bz)) == 1 ? 0 : m) : 0;
+          mw->bmat[r * mw->M + m] = (int32_t)(pb_ir_const_i64(Q, r * mw->M + m) - z);
+        }
+      }
+      return 0;
+    }
     if (V(c, bq)->dtype != PB_IR_I32 || pb_ir_numel(V(c, bq)) != mw->M)
       return fail(c, "bias '%s' must be int32 with %lld elements (got %s with %lld)", V(c, bq)->name,
                   (long long)mw->M, pb_ir_dtype_name(V(c, bq)->dtype), (long long)pb_ir_numel(V(c, bq)));
@@ -719,6 +742,14 @@ static int emit_matmul(lctx_t *c, const char *name, const mm_geom_t *G, int tx, 
   L->PH = G->OH, L->PW = G->OW;
   lir_tensor_t *Y = &c->l->tensors[ty];
   L->raw = raw;
+  if (mw->bmat) { /* the bias matrix: one row per output row of the layer */
+    if (mw->brows != G->nb * G->OH * G->OW) {
+      return fail(c, "the bias matrix has %lld rows but the layer has %lld output rows (compile with --batch %lld)",
+                  (long long)mw->brows, (long long)(G->nb * G->OH * G->OW), (long long)mw->brows);
+    }
+    L->bmat = mw->bmat, L->brows = mw->brows;
+    mw->bmat = NULL;
+  }
   if (Y->nhwc && Y->rank == 4) {
     int64_t es = raw ? 4 : 1; /* int32 or int8 elements */
     L->out_base = Y->base + ((int64_t)Y->bt * Y->Wp + Y->bl) * Y->C * es;
