@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,10 +31,9 @@ static pb_instr_info_t instr_table[] = {
 
 /* field id -> slot index within its instruction */
 static int field_slot[PB_F_COUNT];
-static int built;
 
-static void build(void) {
-  if (built) return;
+/* Built exactly once, also when several threads load programs at the same time (pthread_once). */
+static void build_once(void) {
   for (unsigned i = 0; i < NINSTRS; i++) {
     pb_instr_info_t *ii = &instr_table[i];
     for (int f = 0; f < PB_F_COUNT; f++) {
@@ -43,8 +43,10 @@ static void build(void) {
       ii->fields[ii->nfields++] = &field_table[f];
     }
   }
-  built = 1;
 }
+
+static pthread_once_t build_flag = PTHREAD_ONCE_INIT;
+static void build(void) { pthread_once(&build_flag, build_once); }
 
 unsigned pb_isa_count(void) { return (unsigned)NINSTRS; }
 

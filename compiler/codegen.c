@@ -848,6 +848,9 @@ int pb_codegen(lir_t *l, const pb_hw_t *hw, pb_program_t *P, FILE *log, char *er
   int batch = l->batch > 0;
   for (int i = 0; i < l->n_inputs && batch; i++) batch = l->tensors[l->inputs[i]].dims[0] == l->batch;
   for (int i = 0; i < l->n_outputs && batch; i++) batch = l->tensors[l->outputs[i]].dims[0] == l->batch;
+  /* a Gemm bias matrix holds one row per sample of the compiled batch: the samples are not interchangeable, so
+   * the program runs exactly its batch (no batch axis: the driver refuses any other sample count) */
+  for (int i = 0; i < l->n_layers && batch; i++) batch = !(l->layers[i].kind == LL_MATMUL && l->layers[i].bmat);
   for (int i = 0; i < l->n_inputs; i++) {
     const lir_tensor_t *T = &l->tensors[l->inputs[i]];
     unsigned flags = (batch ? PB_TF_BATCH : 0) | (T->float_io ? PB_TF_FLOAT_IO : 0);

@@ -1551,6 +1551,12 @@ int pb_lower(const pb_graph_t *g, lir_t *out, FILE *warn, char *err, size_t errl
         *X = keep;
         break;
       }
+      if (c.v[n->inputs[0]].k == VK_F && V(&c, n->inputs[0])->dtype == PB_IR_I32) {
+        r = fail(&c, "%s of the int32 tensor '%s' (a MatMulInteger/ConvInteger output) is not supported: int32 "
+                     "values leave the accelerator as they are; only int8 tensors and quantized floats are clamped",
+                 pb_ir_op_name(n->op), V(&c, n->inputs[0])->name);
+        break;
+      }
       /* fall through */
     case PB_OP_CONV:
     case PB_OP_GEMM:

@@ -208,7 +208,9 @@ pb_status_t pb_set_input(pb_ctx_t *ctx, const char *name, pb_datatype_t dtype, c
  * Run the samples set by pb_set_input (every input set, all with the same
  * n). PB_E_ACCEL when the accelerator stops with an error (its name, the PC
  * and the instruction in the message); PB_E_BACKEND when the backend
- * fails. Allocates nothing.
+ * fails. Allocates nothing. A failed run also discards the results of the
+ * previous one (pb_get_output and pb_get_perf then return PB_E_STATE): the
+ * host memory it ran in no longer holds them.
  */
 pb_status_t pb_run(pb_ctx_t *ctx);
 

@@ -9,10 +9,12 @@
  * counted. Checked, for the ref and verilator backends, for a compiled model without host steps
  * (mlp_w1, N=4) and one with three (the MLP with Softmax and ArgMax): zero allocations and zero
  * frees in pb_set_input + pb_run + pb_get_output + pb_get_perf, over several runs of several
- * chunks (the last one partial). Positive controls: a malloc of the test itself, pb_reserve (the
- * library's own allocations, from the shared object) and pb_open of the verilator backend (C++
- * new in the Verilated model) are counted.
+ * chunks (the last one partial). Positive controls: a malloc of the test itself, libstdc++'s
+ * operator new called directly (exactly one allocation and one free: C++ allocations are seen),
+ * pb_reserve (the library's own allocations, from the shared object) and pb_open of the verilator
+ * backend are counted.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -157,6 +159,24 @@ int main(int argc, char **argv) {
   free(p);
   count_stop();
   CHECK(n_alloc == 1 && n_free == 1, "positive control: a malloc and a free of the test: %lu, %lu", n_alloc, n_free);
+  /* positive control 1b: libstdc++'s operator new / delete (what the Verilated model allocates with) go through
+   * the malloc and free above: one each */
+  void *cxx = dlopen("libstdc++.so.6", RTLD_NOW); /* already loaded: libprotobrain.so needs it */
+  void *(*op_new)(size_t) = NULL;
+  void (*op_delete)(void *) = NULL;
+  if (cxx) {
+    *(void **)&op_new = dlsym(cxx, "_Znwm");   /* operator new(std::size_t) */
+    *(void **)&op_delete = dlsym(cxx, "_ZdlPv"); /* operator delete(void *) */
+  }
+  CHECK(op_new && op_delete, "libstdc++'s operator new and delete found: %s", cxx ? "yes" : dlerror());
+  if (op_new && op_delete) {
+    count_start();
+    void *volatile q = op_new(48);
+    op_delete(q);
+    count_stop();
+    CHECK(n_alloc == 1 && n_free == 1, "positive control: C++ operator new and delete are counted: %lu, %lu", n_alloc,
+          n_free);
+  }
 
   FILE *f = fopen(path("x.f32"), "rb");
   images = malloc(IMAGES * 784 * sizeof(float));

@@ -11,7 +11,10 @@ by the definition);
 `protobrain compile` for N = 4, 8, 16 and `protobrain run --backend ref`
 must give the same bytes; for N = 4 and 16 (the Verilated builds) also
 `--backend verilator --cosim` (the RTL in lock step with the C model, which
-compares every write, every issue cycle and the counters).
+compares every write, every issue cycle and the counters). Each model is also
+compiled for N = 4 with small memories (`--sp-rows/--acc-rows`), so that the
+pixels run in several chunks and K in groups (the second tiling form), and
+run on the C model.
 
 Usage: check_integer.py PROTOBRAIN OUTDIR
 Prints one line per check and ends with "# check_integer: P passed, F failed".
@@ -60,7 +63,7 @@ def model_matmul(rng, name, M, K, C, ta, tb, per_col):
     return g, x.astype(np_type(ta))
 
 
-def model_conv(rng, name, Cin, H, W, Cout, k, stride, pad, per_ch):
+def model_conv(rng, name, Cin, H, W, Cout, k, stride, pad, per_ch, batch=1):
     x_zp = rng.integers(0, 256)
     Wt = rng.integers(0, 256, size=(Cout, Cin, k, k)).astype(np.uint8)
     w_zp = rng.integers(0, 256, size=(Cout,) if per_ch else ()).astype(np.uint8)
@@ -68,22 +71,24 @@ def model_conv(rng, name, Cin, H, W, Cout, k, stride, pad, per_ch):
              numpy_helper.from_array(w_zp, "w_zp")]
     node = helper.make_node("ConvInteger", ["X", "W", "x_zp", "w_zp"], ["Y"], pads=[pad] * 4, strides=[stride] * 2)
     OH, OW = (H + 2 * pad - k) // stride + 1, (W + 2 * pad - k) // stride + 1
-    g = helper.make_graph([node], name, [helper.make_tensor_value_info("X", TensorProto.UINT8, [1, Cin, H, W])],
-                          [helper.make_tensor_value_info("Y", TensorProto.INT32, [1, Cout, OH, OW])], inits)
-    return g, rng.integers(0, 256, size=(1, Cin, H, W)).astype(np.uint8)
+    g = helper.make_graph([node], name, [helper.make_tensor_value_info("X", TensorProto.UINT8, [batch, Cin, H, W])],
+                          [helper.make_tensor_value_info("Y", TensorProto.INT32, [batch, Cout, OH, OW])], inits)
+    return g, rng.integers(0, 256, size=(batch, Cin, H, W)).astype(np.uint8)
 
 
 def conv_ref(x, w, x_zp, w_zp, stride, pad):
     """ConvInteger by definition in int64 (onnxruntime's ConvInteger refuses per-channel w_zero_point)."""
     xs = np.pad(x.astype(np.int64) - int(x_zp), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    B = x.shape[0]
     ws = w.astype(np.int64) - w_zp.astype(np.int64).reshape(-1, 1, 1, 1)
     Cout, _, k, _ = w.shape
     OH, OW = (xs.shape[2] - k) // stride + 1, (xs.shape[3] - k) // stride + 1
-    y = np.zeros((1, Cout, OH, OW), np.int64)
-    for oy in range(OH):
-        for ox in range(OW):
-            patch = xs[0, :, oy * stride:oy * stride + k, ox * stride:ox * stride + k]
-            y[0, :, oy, ox] = np.tensordot(ws, patch, axes=([1, 2, 3], [0, 1, 2]))
+    y = np.zeros((B, Cout, OH, OW), np.int64)
+    for b in range(B):
+        for oy in range(OH):
+            for ox in range(OW):
+                patch = xs[b, :, oy * stride:oy * stride + k, ox * stride:ox * stride + k]
+                y[b, :, oy, ox] = np.tensordot(ws, patch, axes=([1, 2, 3], [0, 1, 2]))
     return y.astype(np.int32)
 
 
@@ -107,7 +112,11 @@ def main():
         model_conv(rng, "convi_stride2", 5, 11, 11, 9, 3, 2, 0, False),
         model_conv(rng, "convi_1x1", 17, 4, 5, 20, 1, 1, 0, False),
         model_conv(rng, "convi_pad2_perchannel", 4, 7, 6, 10, 3, 1, 2, True),
+        model_conv(rng, "convi_batch3", 6, 8, 7, 9, 3, 1, 1, False, batch=3),
+        model_matmul(rng, "mmi_rows100_k70", 100, 70, 13, U, S, True),
     ]
+    # small memories (N = 4, C model): several pixel chunks, and K split into groups (the second tiling form)
+    small = [("sp100_acc16", ["--sp-rows", "100", "--acc-rows", "16"]), ("sp60_acc64", ["--sp-rows", "60", "--acc-rows", "64"])]
     with open(os.path.join(out, "log.txt"), "w") as log:
         for g, x in cases:
             name = g.name
@@ -145,6 +154,14 @@ def main():
                         ", %d of %d values differ" % (int(np.sum(got != want)), want.size)
                     check(same, "%s N=%d %s%s: int32 %s equal to %s%s" %
                           (name, n, be, " --cosim" if extra else "", "x".join(map(str, want.shape)), src, diff))
+            for tag, args in small:
+                prog = os.path.join(out, "%s.%s.pbin" % (name, tag))
+                y = os.path.join(out, "%s.%s.npy" % (name, tag))
+                ok = run([pb, "compile", path, "-o", prog, "--array", "4", *args, "-v"], log) and \
+                    run([pb, "run", prog, "--backend", "ref", "--input", xin, "--output", y], log)
+                got = np.load(y) if ok and os.path.exists(y) else None
+                check(got is not None and got.shape == want.shape and np.array_equal(got, want),
+                      "%s N=4 %s (ref): int32 equal to %s" % (name, tag, src))
     print("# check_integer: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 

@@ -2,6 +2,7 @@
 /* The table-driven encoder/decoder: bit positions by hand, range rejection, reserved bits. */
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "check.h"
@@ -125,8 +126,35 @@ static void test_reserved(void) {
   CHECK(pb_decode(&z, &out) == PB_ERR_ILLEGAL_OPCODE, "an all-zero word is ILLEGAL_OPCODE");
 }
 
+/* The tables are built on first use: 8 threads racing to be first must all see complete field lists (the
+ * count of each instruction's fields in PB_ISA_FIELDS, counted here independently). Runs before anything else
+ * touches the tables. A race shows as a wrong count (or an assertion) in some runs, not in every run. */
+static int want_fields[256];
+static void *first_use(void *arg) {
+  int *bad = arg;
+  for (unsigned op = 0; op < 256; op++) {
+    const pb_instr_info_t *ii = pb_isa_by_opcode(op);
+    if (ii && (int)ii->nfields != want_fields[op]) *bad = 1;
+  }
+  return NULL;
+}
+static void test_threads_first_use(void) {
+#define PB_X(ins, f, lsb, w, kind, text) want_fields[PB_OP_##ins]++;
+  PB_ISA_FIELDS(PB_X)
+#undef PB_X
+  pthread_t t[8];
+  int bad[8] = {0}, started = 0;
+  for (int i = 0; i < 8; i++) started += pthread_create(&t[i], NULL, first_use, &bad[i]) == 0;
+  CHECK_EQ_INT(started, 8, "threads started");
+  for (int i = 0; i < started; i++) pthread_join(t[i], NULL);
+  int nbad = 0;
+  for (int i = 0; i < 8; i++) nbad += bad[i];
+  CHECK(nbad == 0, "8 threads using the ISA tables first: %d saw an incomplete field list", nbad);
+}
+
 int main(void) {
   check_init("test_isa");
+  test_threads_first_use();
   test_tables();
   test_hand_encoding();
   test_ranges();
