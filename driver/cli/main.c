@@ -15,6 +15,7 @@
 
 #include "asm.h"
 #include "backend.h"
+#include "backend_uart.h"
 #include "cli.h"
 #include "npy.h"
 #include "protobrain/isa.h"
@@ -67,6 +68,7 @@ static void usage_disasm(FILE *f) {
 static void usage_run(FILE *f) {
   fprintf(f,
           "usage: protobrain run PROG.pbin [--backend ref] --input [NAME=]IN.npy ... [--output [NAME=]OUT.npy ...]\n"
+          "       protobrain run PROG.pbin --backend uart --port /dev/ttyUSB1 [--baud 3000000] --input ...\n"
           "\n"
           "Load the program, write its input tensors, run its steps (accelerator slices and host\n"
           "operators) and write its output tensors. A float32 .npy given for an int8 tensor is quantized\n"
@@ -76,8 +78,14 @@ static void usage_run(FILE *f) {
           "last one padded) and the outputs have as many samples.\n"
           "\n"
           "  --backend NAME      ref (the C reference model; default), verilator (the RTL, for a\n"
-          "                      program built for one of the Verilated configurations) or systemc\n"
-          "                      (the SystemC/TLM-2.0 virtual platform, docs/systemc.md)\n"
+          "                      program built for one of the Verilated configurations), systemc\n"
+          "                      (the SystemC/TLM-2.0 virtual platform, docs/systemc.md) or uart (an\n"
+          "                      FPGA board, or the simulated board build/fpga/pb_board_sim, over a\n"
+          "                      serial line; docs/uart.md)\n"
+          "  --port DEV          uart: the serial port (/dev/ttyUSB1, or the simulator's pseudo-terminal)\n"
+          "  --baud RATE         uart: baud rate (default 3000000: the iCEBreaker's 12 MHz / 4)\n"
+          "  --timeout MS        uart: wait this long for a reply before sending a request again\n"
+          "                      (default 1000); a request is sent at most 9 times\n"
           "  --model ref|rtl     systemc: the accelerator in the platform: the C reference model timed\n"
           "                      by the timing model (default) or the Verilated RTL\n"
           "  --cosim             verilator: run the reference model in lock step and stop at the\n"
@@ -88,7 +96,8 @@ static void usage_run(FILE *f) {
           "  --output [NAME=]F   write an output tensor to a .npy file (repeat for several)\n"
           "  --raw               write outputs as the integers the accelerator produced\n"
           "  --stats             print the performance counters, predicted and measured cycles, cycles per\n"
-          "                      sample, array utilization and throughput to stderr\n"
+          "                      sample, array utilization and throughput to stderr (uart: and the\n"
+          "                      link's requests, retransmissions and bytes moved)\n"
           "  --clock MHZ         clock for the --stats throughput figures (default 100)\n");
 }
 
@@ -328,7 +337,7 @@ static int read_input(const pb_program_t *p, pb_runner_t *r, const binding_t *b,
   return 0;
 }
 
-static void print_stats(const pb_program_t *p, const pb_backend_t *be, const pb_runner_stats_t *s, double mhz) {
+static void print_stats(const pb_program_t *p, pb_backend_t *be, const pb_runner_stats_t *s, double mhz) {
   const pb_counters_t *c = &s->cnt;
   uint64_t n = p->hw.n, useful = 0;
   for (uint32_t i = 0; i < p->n_layers; i++) useful += p->layers[i].macs;
@@ -351,6 +360,23 @@ static void print_stats(const pb_program_t *p, const pb_backend_t *be, const pb_
           (double)c->cycles / (double)samples,
           c->cycles && useful ? 100.0 * (double)useful / ((double)c->cycles * (double)(n * n)) : 0.0,
           c->cycles ? (double)samples * mhz * 1e6 / (double)c->cycles : 0.0, mhz);
+  pb_uart_backend_stats_t us;
+  if (pb_backend_uart_stats(be, &us) == 0) {
+    const pb_uart_link_stats_t *l = &us.link;
+    fprintf(stderr,
+            "stats: uart link: %llu requests, %llu retries (%llu NAKs for damaged requests, %llu damaged replies, "
+            "%llu timeouts), %llu stale replies; %llu status polls; host memory: %llu bytes written, %llu read "
+            "back; wire: %llu bytes sent, %llu received\n",
+            (unsigned long long)l->requests, (unsigned long long)l->retries, (unsigned long long)l->naks,
+            (unsigned long long)l->bad_replies, (unsigned long long)l->timeouts, (unsigned long long)l->stale,
+            (unsigned long long)us.status_polls, (unsigned long long)us.mem_written, (unsigned long long)us.mem_read,
+            (unsigned long long)l->tx_bytes, (unsigned long long)l->rx_bytes);
+    if (us.board_counters_valid)
+      fprintf(stderr,
+              "stats: uart board counters (16-bit): %u good requests, %u damaged requests, %u framing errors, %u "
+              "duplicates answered from the cache\n",
+              us.board_ok, us.board_bad, us.board_uart_errors, us.board_dups);
+  }
   pb_systemc_info_t si;
   if (pb_systemc_info && pb_systemc_info(be, &si) == 0)
     fprintf(stderr, "stats: systemc model %s: simulated %.3f us (start writes to interrupts) = %llu cycles x %llu ps%s\n",
@@ -388,6 +414,17 @@ static int cmd_run(int argc, char **argv) {
       raw = 1;
     } else if (!strcmp(a, "--cosim")) {
       bo.cosim = 1;
+    } else if (!strcmp(a, "--port") && has_val) {
+      bo.port = argv[++i];
+    } else if ((!strcmp(a, "--baud") || !strcmp(a, "--timeout")) && has_val) {
+      char *end;
+      unsigned long v = strtoul(argv[++i], &end, 10);
+      if (*end || v == 0 || v > 100000000ul) {
+        fprintf(stderr, "%s run: %s wants a positive integer, got '%s'\n", prog_name, a, argv[i]);
+        return 2;
+      }
+      if (!strcmp(a, "--baud")) bo.baud = (unsigned)v;
+      else bo.timeout_ms = (unsigned)v;
     } else if (!strcmp(a, "--model") && has_val) {
       bo.model = argv[++i];
     } else if (!strcmp(a, "--trace")) {
@@ -414,12 +451,22 @@ static int cmd_run(int argc, char **argv) {
     usage_run(stderr);
     return 2;
   }
-  if (strcmp(backend, "ref") != 0 && strcmp(backend, "verilator") != 0 && strcmp(backend, "systemc") != 0) {
+  if (strcmp(backend, "ref") != 0 && strcmp(backend, "verilator") != 0 && strcmp(backend, "systemc") != 0 &&
+      strcmp(backend, "uart") != 0) {
     fprintf(stderr, "%s run: unknown backend '%s' (available: %s)\n", prog_name, backend, pb_backend_names());
     return 2;
   }
   if (bo.model && strcmp(backend, "systemc") != 0) {
     fprintf(stderr, "%s run: --model needs --backend systemc\n", prog_name);
+    return 2;
+  }
+  if ((bo.port || bo.baud || bo.timeout_ms) && strcmp(backend, "uart") != 0) {
+    fprintf(stderr, "%s run: --port, --baud and --timeout need --backend uart\n", prog_name);
+    return 2;
+  }
+  if (!bo.port && !strcmp(backend, "uart")) {
+    fprintf(stderr, "%s run: --backend uart needs --port DEV (a serial port or the simulator's pseudo-terminal)\n",
+            prog_name);
     return 2;
   }
   if ((bo.cosim || bo.trace_path) && strcmp(backend, "verilator") != 0) {
