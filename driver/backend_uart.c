@@ -131,26 +131,35 @@ static int ub_run(pb_backend_t *b, uint32_t prog_addr, uint32_t len, pb_run_stat
   memset(st, 0, sizeof *st);
   if (u->broken) return pb_fail(err, errlen, "uart %s: an earlier transfer failed: %s", port, u->broken_msg);
   if (sync_to_board(b, err, errlen) || pb_uart_start(u->link, prog_addr, len, err, errlen)) return broken(b, err);
+  /* poll the STATUS register alone (a 4-byte reply); every 16th poll reads the counters too, for
+   * the watchdog; at the end, STATUS with every counter */
   uint32_t r[15];
   for (unsigned k = 0;; k++) {
-    if (pb_uart_status(u->link, r, err, errlen)) return broken(b, err);
+    unsigned state;
     u->polls++;
-    unsigned state = r[0] & 3u;
-    uint64_t cycles = r[5] | (uint64_t)r[6] << 32;
+    if (k % 16 == 15) {
+      if (pb_uart_status(u->link, r, err, errlen)) return broken(b, err);
+      uint64_t cycles = r[5] | (uint64_t)r[6] << 32;
+      if (cycles > u->max_cycles) {
+        char e2[256];
+        if (pb_uart_reset(u->link, e2, sizeof e2)) snprintf(e2, sizeof e2, "reset failed too");
+        else snprintf(e2, sizeof e2, "core reset");
+        pb_fail(err, errlen, "uart %s: no HALT after %llu cycles (watchdog; %s)", port, (unsigned long long)cycles, e2);
+        return broken(b, err);
+      }
+      state = r[0] & 3u;
+    } else {
+      if (pb_uart_read_regs(u->link, 0x04, 1, r, err, errlen)) return broken(b, err);
+      state = r[0] & 3u;
+    }
     if (state == 2 || state == 3) break;
     if (state == 0) {
       pb_fail(err, errlen, "uart %s: the core is idle after START (was it reset?)", port);
       return broken(b, err);
     }
-    if (cycles > u->max_cycles) {
-      char e2[256];
-      if (pb_uart_reset(u->link, e2, sizeof e2)) snprintf(e2, sizeof e2, "reset failed too");
-      else snprintf(e2, sizeof e2, "core reset");
-      pb_fail(err, errlen, "uart %s: no HALT after %llu cycles (watchdog; %s)", port, (unsigned long long)cycles, e2);
-      return broken(b, err);
-    }
     sleep_ms(k < 4 ? 0 : k < 9 ? 1u << (k - 4) : 20);
   }
+  if (pb_uart_status(u->link, r, err, errlen)) return broken(b, err);
   st->done = (r[0] & 3u) == 2;
   st->err = (r[0] >> 4) & 15u;
   st->fault_pc = r[3];

@@ -21,7 +21,7 @@ BOARD_DEFS    := -DBOARD_N=$(BOARD_N) -DBOARD_SP=$(BOARD_SP) -DBOARD_ACC=$(BOARD
                  -DBOARD_CPB=$(BOARD_CPB) -DBOARD_TIMEOUT=$(BOARD_TIMEOUT)
 BOARD_SIM     := $(BUILD)/fpga/pb_board_sim
 
-TEST_EXTRA += $(BOARD_SIM) $(BUILD)/fpga/test_uart_link
+TEST_EXTRA += $(BOARD_SIM) $(BUILD)/fpga/test_uart_link $(BUILD)/fpga/test_uart_progs
 
 .PHONY: board-sim
 board-sim: $(BOARD_SIM) ## build the simulated board behind a pseudo-terminal (build/fpga/pb_board_sim, docs/uart.md)
@@ -43,3 +43,10 @@ $(BOARD_SIM): fpga/sim/pb_board_sim.c fpga/sim/board_vl.h $(BOARD_DIR)/board_vl.
 $(BUILD)/fpga/test_uart_link: tests/fpga/test_uart_link.c $(BUILD)/libpbcore.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(BUILD)/libpbcore.a $(LDLIBS)
+
+# hand-checkable and error programs against the reference model (tests/fpga/test_uart_progs.c)
+# (the backend table links the Verilated cores: linked like the RTL tests)
+$(BUILD)/fpga/test_uart_progs: tests/fpga/test_uart_progs.c $(BUILD)/libpbcore.a $(VSIM_OBJ) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -c $< -o $@.o
+	$(CXX) -o $@ $@.o $(BUILD)/libpbcore.a $(VSIM_OBJ) $(LDLIBS) $(VSIM_LIBS)
