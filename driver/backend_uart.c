@@ -29,7 +29,7 @@ typedef struct {
  * retransmission, use frames half as long (down to 16 bytes); after a clean one, 16 bytes longer. */
 static void adapt_chunk(ub_t *u, uint64_t retries_before) {
   if (pb_uart_link_stats(u->link)->retries != retries_before) u->chunk = u->chunk > 32 ? u->chunk / 2 : 16;
-  else if (u->chunk < PB_UART_MAX_DATA) u->chunk += 16;
+  else u->chunk = u->chunk + 16 < PB_UART_MAX_DATA ? u->chunk + 16 : PB_UART_MAX_DATA;
 }
 
 static int broken(pb_backend_t *b, const char *err) {
