@@ -23,6 +23,7 @@ $PY -c "
 import numpy as np
 x = np.load('build/data/test_x.npy')
 np.save('$T/x.npy', x[200:200 + $IMAGES])
+np.save('$T/x30.npy', x[300:330])
 np.save('$T/x22.npy', np.array([[1, 2], [3, -4]], dtype=np.int8))"
 sed 's/^\.hw .*/.hw n=4 sp_rows=1024 acc_rows=256 host_bytes=131072/' tests/asm/matmul2x2.pbs > $T/mm.pbs
 check "assemble the 2x2 example" $PB asm $T/mm.pbs -o $T/mm.pbin
@@ -74,10 +75,10 @@ if sim_start faults_hopeless --seed 3 --drop-h2b 0.3 --flip-b2h 0.3; then
   sim_stop
 fi
 
-# ---- the link dies in the middle of a run (after the program upload) ----
-if sim_start faults_cut --cut-at 60000; then
+# ---- the link dies in the middle of a run (after the program upload, about 36 KB) ----
+if sim_start faults_cut --cut-at 40000; then
   check_fails "link cut during the run: clear error" "uart $PORT: no valid reply to [A-Z_]* (seq 0x" \
-    $PB run $T/cnn.pbin --backend uart --port "$PORT" --timeout 300 --input $T/x.npy --output $T/c.npy
+    $PB run $T/cnn.pbin --backend uart --port "$PORT" --timeout 300 --input $T/x30.npy --output $T/c.npy
   grep -o 'uart .*' $CHECK_TMP/out | head -1
   check "... no output file" test ! -e $T/c.npy
   sim_stop
@@ -85,7 +86,7 @@ fi
 
 # ---- the simulator (the board) goes away in the middle of a run ----
 if sim_start faults_kill; then
-  $PB run $T/cnn.pbin --backend uart --port "$PORT" --input $T/x.npy --output $T/k.npy > $T/k.log 2>&1 &
+  $PB run $T/cnn.pbin --backend uart --port "$PORT" --input $T/x30.npy --output $T/k.npy > $T/k.log 2>&1 &
   RUN_PID=$!
   sleep 2
   kill -KILL "$SIM_PID"; wait "$SIM_PID" 2> /dev/null; SIM_PID=
