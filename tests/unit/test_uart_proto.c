@@ -162,7 +162,7 @@ static void test_random(void) {
     if (feed(&d, w, n) != 1 || d.status != PB_UART_DEC_OK || d.seq != seq || d.cmd != cmd || d.len != len ||
         memcmp(d.payload, p, len))
       rt_bad++;
-    if (it >= 200 && it % 10) continue; /* every bit of 120 frames */
+    if (it >= 200 && it % 10) continue; /* every bit of 210 frames */
     for (size_t i = 0; i < n; i++)
       for (int bit = 0; bit < 8; bit++) {
         memcpy(e, w, n);
