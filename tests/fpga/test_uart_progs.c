@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
     CHECK(0, "open the uart backend: %s", err);
     return check_done();
   }
-  int ran = 0, halted = 0, faulted = 0, skipped = 0;
+  int ran = 0, halted = 0, faulted = 0, skipped = 0, skipped_fit = 0;
   for (int i = 2; i < argc; i++) {
     const char *path = argv[i];
     char *src = slurp(path);
@@ -76,6 +76,12 @@ int main(int argc, char **argv) {
       continue;
     }
     p.hw = board;
+    pb_error_t pe;
+    if (pb_program_check(&p, &pe)) { /* its data does not fit the board's memory */
+      skipped_fit++;
+      pb_program_free(&p);
+      continue;
+    }
     pb_backend_t *r = NULL;
     pb_run_status_t sr, su;
     char e1[512] = "", e2[512] = "";
@@ -108,9 +114,9 @@ int main(int argc, char **argv) {
   }
   pb_uart_backend_stats_t s;
   pb_backend_uart_stats(u, &s);
-  printf("%d programs on the board (%d ending in HALT, %d in an error), %d skipped (N != 4); link: %llu requests, "
-         "%llu retries; %llu bytes written, %llu read back\n",
-         ran, halted, faulted, skipped, (unsigned long long)s.link.requests, (unsigned long long)s.link.retries,
+  printf("%d programs on the board (%d ending in HALT, %d in an error), %d skipped (N != 4), %d skipped (data beyond "
+         "the board's 128 KiB); link: %llu requests, %llu retries; %llu bytes written, %llu read back\n",
+         ran, halted, faulted, skipped, skipped_fit, (unsigned long long)s.link.requests, (unsigned long long)s.link.retries,
          (unsigned long long)s.mem_written, (unsigned long long)s.mem_read);
   CHECK(ran > 0 && faulted > 0 && halted > 0, "programs of both kinds ran (%d, %d)", halted, faulted);
   u->close(u);
