@@ -3,7 +3,7 @@
  * Hand-checkable and error programs on the simulated board over the UART link, against the C
  * reference model (the independent source of the expected results): every N=4 assembly program
  * the C unit tests save (PB_PROG_DUMP, tests/run_tests.sh), retargeted to the board's memories
- * (N stays 4; larger scratchpad, accumulator and host memory), runs through the `uart` backend
+ * (N stays 4; programs whose data lies beyond the board's 128 KiB are skipped), runs through the `uart` backend
  * and the `ref` backend; the end state (HALT or error, error code, faulting PC, instructions
  * retired) and the driver's view of the whole host memory must be equal.
  *
