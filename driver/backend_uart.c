@@ -226,26 +226,32 @@ int pb_backend_open_uart(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_ba
     goto fail;
   }
   if (pb_uart_read_regs(link, 0x40, 5, p, err, errlen)) goto fail;
-  if (p[0] != hw->n || p[1] != hw->sp_rows || p[2] != hw->acc_rows || p[3] != hw->host_bytes) {
-    pb_fail(err, errlen,
-            "program built for hardware n=%u sp_rows=%u acc_rows=%u host_bytes=%u; the board on %s has n=%u sp_rows=%u "
-            "acc_rows=%u host_bytes=%u",
-            hw->n, hw->sp_rows, hw->acc_rows, hw->host_bytes, port, p[0], p[1], p[2], p[3]);
-    goto fail;
-  }
   if (p[4] != PB_ISA_VERSION) {
     pb_fail(err, errlen, "uart %s: the board implements ISA version %u; this driver and its programs use version %u", port,
             p[4], PB_ISA_VERSION);
     goto fail;
   }
+  /* A board has fixed parameters: the backend reports them (b->hw), so that a program built for
+   * others is refused by its caller, naming both (pb_backend_load, pb_load_*). Such a backend is
+   * not prepared for runs. */
+  pb_hw_t bhw = {p[0], p[1], p[2], p[3]};
+  pb_error_t he;
+  if (pb_hw_check(&bhw, &he)) {
+    pb_fail(err, errlen, "uart %s: the board reports impossible parameters: %s", port, he.msg);
+    goto fail;
+  }
+  int match = bhw.n == hw->n && bhw.sp_rows == hw->sp_rows && bhw.acc_rows == hw->acc_rows &&
+              bhw.host_bytes == hw->host_bytes;
   /* a core left running by an earlier session is stopped; the memory starts as zeros */
   uint32_t s[15];
-  if (pb_uart_status(link, s, err, errlen)) goto fail;
-  if ((s[0] & 3u) == 1 && pb_uart_reset(link, err, errlen)) goto fail;
-  if (pb_uart_fill_mem(link, 0, hw->host_bytes, 0, err, errlen)) goto fail;
+  if (match) {
+    if (pb_uart_status(link, s, err, errlen)) goto fail;
+    if ((s[0] & 3u) == 1 && pb_uart_reset(link, err, errlen)) goto fail;
+    if (pb_uart_fill_mem(link, 0, bhw.host_bytes, 0, err, errlen)) goto fail;
+  }
   pb_backend_t *b = calloc(1, sizeof *b);
   ub_t *u = calloc(1, sizeof *u);
-  uint8_t *host = calloc(hw->host_bytes, 1), *board = calloc(hw->host_bytes, 1), *mark = calloc(hw->host_bytes, 1);
+  uint8_t *host = calloc(bhw.host_bytes, 1), *board = calloc(bhw.host_bytes, 1), *mark = calloc(bhw.host_bytes, 1);
   if (!b || !u || !host || !board || !mark) {
     free(b), free(u), free(host), free(board), free(mark);
     pb_fail(err, errlen, "uart %s: out of memory", port);
@@ -256,8 +262,12 @@ int pb_backend_open_uart(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_ba
   u->mark = mark;
   u->chunk = PB_UART_MAX_DATA;
   u->max_cycles = opts && opts->max_cycles ? opts->max_cycles : DEFAULT_MAX_CYCLES;
+  if (!match) {
+    u->broken = 1;
+    snprintf(u->broken_msg, sizeof u->broken_msg, "the board's parameters differ from the program's");
+  }
   b->name = "uart";
-  b->hw = *hw;
+  b->hw = bhw;
   b->host = host;
   b->run = ub_run;
   b->close = ub_close;

@@ -25,6 +25,9 @@ typedef struct {
   int board_counters_valid;
 } pb_uart_backend_stats_t;
 
+/* Open the board on opts->port. The backend reports the board's own parameters in b->hw; when
+ * they differ from `hw` it is not prepared for runs and its caller refuses the program, naming
+ * both (pb_backend_load; pb_load_* with PB_E_HW_MISMATCH). */
 int pb_backend_open_uart(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_backend_t **out, char *err,
                          size_t errlen);
 

@@ -101,8 +101,10 @@ check "illegal instruction: no output file" test ! -e $T/yi_uart.npy
 
 # ---- a program built for other hardware ----
 check_fails "a program for sim4 is refused, naming both parameter sets" \
-  "program built for hardware n=4 sp_rows=1024 acc_rows=512 host_bytes=1048576; the board on $PORT has n=4 sp_rows=1024 acc_rows=256 host_bytes=131072" \
+  "backend uart has hardware n=4 sp_rows=1024 acc_rows=256 host_bytes=131072, not n=4 sp_rows=1024 acc_rows=512 host_bytes=1048576" \
   $PB run $T/mm_sim4.pbin --backend uart --port "$PORT" --input $T/x22.npy
+check "... and the board still works after it" \
+  $PB run $T/mm.pbin --backend uart --port "$PORT" --input $T/x22.npy --output $T/y22_again.npy
 
 check "simulator exits cleanly" sim_stop
 sim_stats
