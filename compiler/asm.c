@@ -46,6 +46,11 @@ typedef struct {
   size_t n, cap;
 } symtab_t;
 
+typedef struct { /* a .tensor seen in pass 1, for references by name from .step */
+  char name[PB_NAME_MAX];
+  uint8_t kind;
+} tname_t;
+
 typedef struct {
   const char *file, *src;
   const char *line, *p, *end; /* current line, cursor, end of its code part */
@@ -76,6 +81,20 @@ typedef struct {
   loc_t *dloc, *bloc, *tloc; /* where each data block, buffer, tensor was defined (pass 2) */
   size_t dloc_cap, bloc_cap, tloc_cap;
   loc_t code_loc; /* the .code directive, else the first instruction */
+
+  int memplan_line; /* the .memplan directive of this pass, 0 if none */
+  size_t nsteps;    /* .step lines of this pass */
+  pb_region_t *xreg; /* .region records (pass 2) */
+  size_t nxreg, xreg_cap;
+  loc_t *rloc, *sloc, *lloc; /* where each .region, .step, .layer was (pass 2) */
+  size_t rloc_cap, sloc_cap, lloc_cap;
+
+  /* learnt in pass 1, used by pass 2 */
+  size_t pre_ninstr, pre_nsteps; /* instruction and step counts of the file */
+  int pre_memplan;               /* the file has a .memplan: regions come only from .region */
+  tname_t *tn;                   /* every .tensor's name and kind, in order */
+  size_t ntn, tn_cap;
+
   pb_program_t *prog;
 } asm_t;
 
@@ -87,6 +106,7 @@ const char *pb_asm_dtype_name(unsigned dtype) {
   case PB_DT_UINT8: return "u8";
   case PB_DT_INT32: return "i32";
   case PB_DT_FLOAT32: return "f32";
+  case PB_DT_INT64: return "i64";
   default: return NULL;
   }
 }
@@ -449,6 +469,153 @@ static int parse_float(asm_t *a, const char *what, float *out) {
   return 0;
 }
 
+/* ---- names, keys, shapes --------------------------------------------------- */
+
+/*
+ * A name: an identifier, or a string "..." for any other name (any bytes but
+ * NUL; escapes \" \\ \xHH). At most bufsize-1 bytes; empty only when
+ * allow_empty. *quoted tells which form it was.
+ */
+static int parse_name(asm_t *a, char *buf, size_t bufsize, const char *what, int allow_empty, int *quoted) {
+  skip_ws(a);
+  const char *s = a->p;
+  *quoted = s < a->end && *s == '"';
+  if (!*quoted) return parse_word(a, buf, bufsize, what);
+  size_t n = 0;
+  const char *q = s + 1;
+  for (;;) {
+    if (q >= a->end) return fail(a, s, "unterminated string (the %s needs a closing '\"')", what);
+    char c = *q;
+    if (c == '"') break;
+    if (c == '\\') {
+      char e = q + 1 < a->end ? q[1] : 0;
+      if (e == '"' || e == '\\') {
+        c = e;
+        q += 2;
+      } else if (e == 'x' && q + 3 < a->end && digit_val(q[2]) >= 0 && digit_val(q[3]) >= 0) {
+        c = (char)(digit_val(q[2]) << 4 | digit_val(q[3]));
+        if (!c) return fail(a, q, "a %s cannot contain a NUL byte (\\x00)", what);
+        q += 4;
+      } else {
+        return fail(a, q, "bad escape in string (escapes: \\\" \\\\ \\xHH with two hex digits)");
+      }
+    } else {
+      q++;
+    }
+    if (n + 1 >= bufsize) return fail(a, s, "%s is too long (at most %zu bytes)", what, bufsize - 1);
+    buf[n++] = c;
+  }
+  buf[n] = 0;
+  a->p = q + 1;
+  if (!n && !allow_empty) return fail(a, s, "empty %s", what);
+  return 0;
+}
+
+/* The name of a tensor, region or layer: a string, or an identifier other than "sizeof". */
+static int parse_item_name(asm_t *a, char *buf, size_t bufsize, const char *what) {
+  skip_ws(a);
+  const char *s = a->p;
+  int quoted;
+  if (parse_name(a, buf, bufsize, what, 0, &quoted)) return -1;
+  if (!quoted && !pb_asm_name_ok(buf, bufsize, 0))
+    return fail(a, s, "'%s' is reserved and cannot be a %s (write \"%s\" to use it)", buf, what, buf);
+  return 0;
+}
+
+/*
+ * `key=` with key one of keys[0..n): returns its index with the cursor after
+ * '=', or -1. at[k] remembers where key k was; a repeated key is an error.
+ */
+static int parse_key(asm_t *a, const char *const *keys, unsigned n, const char **at, const char *what) {
+  skip_ws(a);
+  const char *s = a->p;
+  char word[MAX_TOKEN + 1];
+  if (parse_word(a, word, sizeof word, "attribute")) return -1;
+  int k = -1;
+  for (unsigned i = 0; i < n; i++)
+    if (!strcmp(word, keys[i])) k = (int)i;
+  if (k < 0) {
+    char list[256];
+    size_t len = 0;
+    list[0] = 0;
+    for (unsigned i = 0; i < n && len < sizeof list; i++) {
+      int w = snprintf(list + len, sizeof list - len, "%s%s", i ? " " : "", keys[i]);
+      if (w < 0) break;
+      len += (size_t)w;
+    }
+    return fail(a, s, "unknown %s attribute '%s' (attributes: %s)", what, word, list);
+  }
+  if (at[k])
+    return fail(a, s, "duplicate %s attribute '%s' (first at column %d)", what, word, (int)(at[k] - a->line) + 1);
+  at[k] = s;
+  skip_ws(a);
+  if (a->p >= a->end || *a->p != '=') return fail(a, a->p, "missing '=' after '%s'", word);
+  a->p++;
+  skip_ws(a);
+  return k;
+}
+
+/* D0xD1x..: 1 to 4 value expressions in [0, 2^32-1] separated by 'x'. */
+static int parse_dims(asm_t *a, uint32_t dims[PB_MAX_RANK], uint8_t *rank) {
+  for (;;) {
+    skip_ws(a);
+    const char *ds = a->p;
+    if (*rank == PB_MAX_RANK) return fail(a, ds, "shape has more than %u dimensions", PB_MAX_RANK);
+    a->shape = 1;
+    int64_t v;
+    int rc = value_expr(a, 0, UINT32_MAX, "shape dimension", &v);
+    a->shape = 0;
+    if (rc) return -1;
+    dims[(*rank)++] = (uint32_t)v;
+    skip_ws(a);
+    if (a->p >= a->end || *a->p != 'x') return 0;
+    a->p++;
+  }
+}
+
+/* A 64-bit unsigned value: a literal up to 2^64-1 (the whole token), else an expression in [0, 2^63-1]. */
+static int parse_u64(asm_t *a, const char *what, uint64_t *out) {
+  skip_ws(a);
+  const char *s = a->p, *q = s;
+  unsigned base = 10;
+  if (q + 1 < a->end && q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+    base = 16, q += 2;
+  else if (q + 1 < a->end && q[0] == '0' && (q[1] == 'b' || q[1] == 'B'))
+    base = 2, q += 2;
+  uint64_t x = 0;
+  int nd = 0, big = 0;
+  for (; q < a->end; q++, nd++) {
+    int d = digit_val(*q);
+    if (d < 0 || (unsigned)d >= base) break;
+    if (x > (UINT64_MAX - (unsigned)d) / base) big = 1;
+    x = x * base + (unsigned)d;
+  }
+  if (nd && (q >= a->end || is_ws(*q))) { /* a plain literal */
+    int n = (int)(q - s) > MAX_TOKEN ? MAX_TOKEN : (int)(q - s);
+    if (big) return fail(a, s, "%s '%.*s' does not fit in 64 bits", what, n, s);
+    a->p = q;
+    *out = x;
+    return 0;
+  }
+  int64_t v;
+  if (value_expr(a, 0, INT64_MAX, what, &v)) return -1;
+  *out = (uint64_t)v;
+  return 0;
+}
+
+/* `io`, `act`, `scratch`, `const` or `code`. */
+static int parse_region_kind(asm_t *a, uint32_t *kind) {
+  skip_ws(a);
+  const char *ks = a->p;
+  char k[MAX_TOKEN + 1];
+  if (parse_word(a, k, sizeof k, "region kind")) return -1;
+  *kind = 0;
+  for (unsigned c = 1; c <= PB_REG_SCRATCH; c++)
+    if (!strcmp(k, pb_asm_region_kind_name(c))) *kind = c;
+  if (!*kind) return fail(a, ks, "unknown region kind '%s' (kinds: io act scratch const code)", k);
+  return 0;
+}
+
 /* ---- output --------------------------------------------------------------- */
 
 static int hw_needed(asm_t *a, const char *at, const char *what) {
@@ -606,16 +773,7 @@ static int d_buffer(asm_t *a, const char *at) {
   if (layout_expr(a, 0, UINT32_MAX, ".buffer size", &size)) return -1;
   skip_comma(a);
   uint32_t kind = PB_REG_ACT;
-  if (!at_end(a)) {
-    const char *ks = a->p;
-    char k[MAX_TOKEN + 1];
-    if (parse_word(a, k, sizeof k, "region kind")) return -1;
-    kind = 0;
-    for (unsigned c = 1; c <= PB_REG_SCRATCH; c++)
-      if (!strcmp(k, pb_asm_region_kind_name(c))) kind = c;
-    if (!kind) return fail(a, ks, "unknown region kind '%s' (kinds: io act scratch const code)", k);
-    if (expect_end(a, ".buffer")) return -1;
-  }
+  if (!at_end(a) && (parse_region_kind(a, &kind) || expect_end(a, ".buffer"))) return -1;
   if ((uint64_t)addr + (uint64_t)size > a->hw.host_bytes)
     return fail(a, ns, ".buffer '%s' [0x%llx, 0x%llx) ends beyond host memory (%u bytes)", name,
                 (unsigned long long)addr, (unsigned long long)(addr + size), a->hw.host_bytes);
@@ -729,27 +887,33 @@ static int d_word(asm_t *a, const char *at) {
 
 static int d_tensor(asm_t *a, const char *at) {
   (void)at;
-  static const char *const keys = "addr dtype shape strides scale zp float";
+  static const char *const keys = "addr dtype shape strides scale zp float batch";
   pb_tensor_t t;
   memset(&t, 0, sizeof t);
   t.scale = 1.0f;
   char word[MAX_TOKEN + 1];
   skip_ws(a);
   const char *ks = a->p;
-  if (parse_word(a, word, sizeof word, "tensor kind (input or output)")) return -1;
+  if (parse_word(a, word, sizeof word, "tensor kind (input, output or internal)")) return -1;
   if (!strcmp(word, "input"))
     t.kind = PB_TENSOR_INPUT;
   else if (!strcmp(word, "output"))
     t.kind = PB_TENSOR_OUTPUT;
+  else if (!strcmp(word, "internal"))
+    t.kind = PB_TENSOR_INTERNAL;
   else
-    return fail(a, ks, "unknown tensor kind '%s' (expected input or output)", word);
+    return fail(a, ks, "unknown tensor kind '%s' (expected input, output or internal)", word);
   skip_ws(a);
   const char *ns = a->p;
-  if (parse_word(a, t.name, sizeof t.name, "tensor name")) return -1;
-  if (!pb_asm_name_ok(t.name, sizeof t.name, 0))
-    return fail(a, ns, "'%s' is reserved and cannot name a tensor", t.name);
+  if (parse_item_name(a, t.name, sizeof t.name, "tensor name")) return -1;
+  if (a->pass == 1) { /* for .step's references by name, forward ones included */
+    if (grow((void **)&a->tn, &a->tn_cap, a->ntn + 1, sizeof(tname_t))) return oom(a);
+    memcpy(a->tn[a->ntn].name, t.name, PB_NAME_MAX);
+    a->tn[a->ntn++].kind = t.kind;
+  }
 
-  int seen_addr = 0, seen_dtype = 0, seen_shape = 0, seen_strides = 0, seen_scale = 0, seen_zp = 0, seen_float = 0;
+  int seen_addr = 0, seen_dtype = 0, seen_shape = 0, seen_strides = 0, seen_scale = 0, seen_zp = 0, seen_float = 0,
+      seen_batch = 0;
   int64_t strides[PB_MAX_RANK];
   unsigned nstrides = 0;
   const char *strides_at = NULL;
@@ -763,12 +927,13 @@ static int d_tensor(asm_t *a, const char *at) {
                 : !strcmp(word, "scale")   ? &seen_scale
                 : !strcmp(word, "zp")      ? &seen_zp
                 : !strcmp(word, "float")   ? &seen_float
+                : !strcmp(word, "batch")   ? &seen_batch
                                            : NULL;
     if (!seen) return fail(a, s, "unknown tensor attribute '%s' (attributes: %s)", word, keys);
     if (*seen) return fail(a, s, "duplicate tensor attribute '%s'", word);
     *seen = 1;
-    if (seen == &seen_float) {
-      t.flags |= PB_TF_FLOAT_IO;
+    if (seen == &seen_float || seen == &seen_batch) {
+      t.flags |= seen == &seen_float ? PB_TF_FLOAT_IO : PB_TF_BATCH;
       continue;
     }
     skip_ws(a);
@@ -782,23 +947,11 @@ static int d_tensor(asm_t *a, const char *at) {
       skip_ws(a);
       const char *ds = a->p;
       if (parse_word(a, word, sizeof word, "dtype")) return -1;
-      for (unsigned d = PB_DT_INT8; d <= PB_DT_FLOAT32; d++)
+      for (unsigned d = PB_DT_INT8; d <= PB_DT_INT64; d++)
         if (!strcmp(word, pb_asm_dtype_name(d))) t.dtype = (uint8_t)d;
-      if (!t.dtype) return fail(a, ds, "unknown dtype '%s' (dtypes: i8 u8 i32 f32)", word);
+      if (!t.dtype) return fail(a, ds, "unknown dtype '%s' (dtypes: i8 u8 i32 f32 i64)", word);
     } else if (seen == &seen_shape) {
-      for (;;) {
-        skip_ws(a);
-        const char *ds = a->p;
-        if (t.rank == PB_MAX_RANK) return fail(a, ds, "shape has more than %u dimensions", PB_MAX_RANK);
-        a->shape = 1;
-        int rc = value_expr(a, 0, UINT32_MAX, "shape dimension", &v);
-        a->shape = 0;
-        if (rc) return -1;
-        t.dims[t.rank++] = (uint32_t)v;
-        skip_ws(a);
-        if (a->p >= a->end || *a->p != 'x') break;
-        a->p++;
-      }
+      if (parse_dims(a, t.dims, &t.rank)) return -1;
     } else if (seen == &seen_strides) {
       strides_at = a->p;
       for (;;) {
@@ -827,7 +980,7 @@ static int d_tensor(asm_t *a, const char *at) {
       return fail(a, strides_at, "tensor '%s': %u strides for a rank-%u shape", t.name, nstrides, (unsigned)t.rank);
     for (unsigned d = 0; d < t.rank; d++) t.strides[d] = (uint32_t)strides[d];
   } else { /* dense row-major */
-    uint64_t st = t.dtype == PB_DT_INT32 || t.dtype == PB_DT_FLOAT32 ? 4 : 1;
+    uint64_t st = pb_dtype_size(t.dtype);
     for (unsigned d = t.rank; d-- > 0;) {
       if (st > UINT32_MAX) return fail(a, ns, "tensor '%s': default strides overflow 32 bits", t.name);
       t.strides[d] = (uint32_t)st;
@@ -839,6 +992,287 @@ static int d_tensor(asm_t *a, const char *at) {
     if (!strcmp(a->prog->tensors[i].name, t.name)) return fail(a, ns, "duplicate tensor name '%s'", t.name);
   if (note_loc(&a->tloc, &a->tloc_cap, a->prog->n_tensors, loc_of(a, ns))) return oom(a);
   if (pb_program_add_tensor(a->prog, &t)) return oom(a);
+  return 0;
+}
+
+/* ---- .memplan and .region ----------------------------------------------------- */
+
+static int d_memplan(asm_t *a, const char *at) {
+  if (a->memplan_line) return fail(a, at, "duplicate .memplan (first at line %d)", a->memplan_line);
+  if (expect_end(a, ".memplan")) return -1;
+  a->memplan_line = a->lineno;
+  return 0;
+}
+
+static int d_region(asm_t *a, const char *at) {
+  if (a->pass == 2 && !a->pre_memplan)
+    return fail(a, at,
+                ".region needs .memplan in the file (then the memory plan is exactly the .region lines; without "
+                "it .code, .data and .buffer make it)");
+  pb_region_t r;
+  memset(&r, 0, sizeof r);
+  skip_ws(a);
+  const char *ns = a->p;
+  int64_t addr, size;
+  if (parse_item_name(a, r.name, sizeof r.name, "region name")) return -1;
+  skip_comma(a);
+  if (value_expr(a, 0, UINT32_MAX, ".region address", &addr)) return -1;
+  skip_comma(a);
+  if (value_expr(a, 0, UINT32_MAX, ".region size", &size)) return -1;
+  skip_comma(a);
+  r.kind = PB_REG_ACT;
+  if (!at_end(a) && (parse_region_kind(a, &r.kind) || expect_end(a, ".region"))) return -1;
+  if (a->pass != 2) return 0;
+  if ((uint64_t)addr + (uint64_t)size > a->hw.host_bytes)
+    return fail(a, ns, ".region '%s' [0x%llx, 0x%llx) ends beyond host memory (%u bytes)", r.name,
+                (unsigned long long)addr, (unsigned long long)(addr + size), a->hw.host_bytes);
+  r.addr = (uint32_t)addr;
+  r.size = (uint32_t)size;
+  if (note_loc(&a->rloc, &a->rloc_cap, a->nxreg, loc_of(a, ns))) return oom(a);
+  if (grow((void **)&a->xreg, &a->xreg_cap, a->nxreg + 1, sizeof(pb_region_t))) return oom(a);
+  a->xreg[a->nxreg++] = r;
+  return 0;
+}
+
+/* ---- .step ----------------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  unsigned code, n_in, n_out;
+} host_ops[] = {
+#define PB_X(name, code, ni, no, text) {#name, code, ni, no},
+    PB_HOST_OPS(PB_X)
+#undef PB_X
+};
+#define N_HOST_OPS (sizeof host_ops / sizeof host_ops[0])
+
+/*
+ * A tensor of the file by name (identifier or string; forward references
+ * allowed) or by index (a number). An output may not be an input tensor.
+ */
+static int parse_tensor_ref(asm_t *a, uint16_t *idx, int is_output) {
+  skip_ws(a);
+  const char *s = a->p;
+  *idx = 0;
+  if (s < a->end && isdigit((unsigned char)*s)) {
+    int64_t v;
+    if (parse_number(a, &v)) return -1;
+    if (a->pass != 2) return 0;
+    if ((uint64_t)v >= a->ntn || v > UINT16_MAX)
+      return fail(a, s, "tensor index %lld out of range (the file has %zu tensors; a step can name 0..65535)",
+                  (long long)v, a->ntn);
+    *idx = (uint16_t)v;
+  } else {
+    char name[PB_NAME_MAX];
+    int quoted;
+    if (parse_name(a, name, sizeof name, "tensor name", 0, &quoted)) return -1;
+    if (a->pass != 2) return 0;
+    size_t i = 0;
+    while (i < a->ntn && strcmp(a->tn[i].name, name)) i++;
+    if (i == a->ntn) return fail(a, s, "no tensor named '%s' (a .tensor must define it)", name);
+    if (i > UINT16_MAX) return fail(a, s, "tensor '%s' is number %zu; a step can name only tensors 0..65535", name, i);
+    *idx = (uint16_t)i;
+  }
+  if (is_output && a->tn[*idx].kind == PB_TENSOR_INPUT)
+    return fail(a, s, "tensor '%s' is an input; a host step may not write it", a->tn[*idx].name);
+  return 0;
+}
+
+/* in=T,T,.. or out=T,..: at most max references. */
+static int parse_tensor_list(asm_t *a, uint16_t *v, unsigned max, unsigned *n, int is_output) {
+  for (;;) {
+    skip_ws(a);
+    if (*n == max) return fail(a, a->p, "more than %u %s (the most a step has)", max, is_output ? "outputs" : "inputs");
+    if (parse_tensor_ref(a, &v[*n], is_output)) return -1;
+    ++*n;
+    skip_ws(a);
+    if (a->p >= a->end || *a->p != ',') return 0;
+    a->p++;
+  }
+}
+
+static int step_accel(asm_t *a, pb_step_t *st, const char *ks) {
+  static const char *const keys[] = {"pc", "len"};
+  const char *kat[2] = {0}, *vat[2] = {0};
+  int64_t v[2] = {0, 0};
+  while (!at_end(a)) {
+    int k = parse_key(a, keys, 2, kat, "accel step");
+    if (k < 0) return -1;
+    vat[k] = a->p;
+    if (value_expr(a, 0, UINT32_MAX, keys[k], &v[k])) return -1;
+  }
+  for (int k = 0; k < 2; k++)
+    if (!kat[k]) return fail(a, ks, "accel step: missing attribute '%s' (pc and len are required)", keys[k]);
+  st->kind = PB_STEP_ACCEL;
+  st->pc = (uint32_t)v[0];
+  st->len = (uint32_t)v[1];
+  if (a->pass != 2) return 0;
+  if (!st->len) return fail(a, vat[1], "accel step: len 0, an accelerator step runs at least one instruction");
+  if ((uint64_t)st->pc + st->len > a->pre_ninstr)
+    return fail(a, vat[st->pc < a->pre_ninstr],
+                "accel step: instructions [%u, %llu) run past the code (%zu instructions)", st->pc,
+                (unsigned long long)st->pc + st->len, a->pre_ninstr);
+  return 0;
+}
+
+static int step_host(asm_t *a, pb_step_t *st, const char *ks) {
+  static const char *const keys[] = {"op", "in", "out", "param"};
+  const char *kat[4] = {0}, *vat[4] = {0};
+  unsigned nin = 0, nout = 0, nparam = 0, op = 0;
+  while (!at_end(a)) {
+    int k = parse_key(a, keys, 4, kat, "host step");
+    if (k < 0) return -1;
+    vat[k] = a->p;
+    if (k == 0) {
+      char name[MAX_TOKEN + 1];
+      if (parse_word(a, name, sizeof name, "host operator")) return -1;
+      for (size_t i = 0; i < N_HOST_OPS && !op; i++) {
+        size_t j = 0;
+        while (name[j] && toupper((unsigned char)name[j]) == host_ops[i].name[j]) j++;
+        if (!name[j] && !host_ops[i].name[j]) op = host_ops[i].code;
+      }
+      if (!op) {
+        char list[256];
+        size_t len = 0;
+        for (size_t i = 0; i < N_HOST_OPS && len < sizeof list; i++) {
+          int w = snprintf(list + len, sizeof list - len, "%s%s", i ? " " : "", host_ops[i].name);
+          if (w < 0) break;
+          len += (size_t)w;
+        }
+        return fail(a, vat[0], "unknown host operator '%s' (operators: %s)", name, list);
+      }
+    } else if (k == 1) {
+      if (parse_tensor_list(a, st->in, PB_STEP_MAX_IN, &nin, 0)) return -1;
+    } else if (k == 2) {
+      if (parse_tensor_list(a, st->out, PB_STEP_MAX_OUT, &nout, 1)) return -1;
+    } else {
+      for (;;) {
+        skip_ws(a);
+        if (nparam == PB_STEP_PARAMS) return fail(a, a->p, "more than %u parameters", PB_STEP_PARAMS);
+        int64_t v;
+        if (value_expr(a, INT32_MIN, INT32_MAX, "param", &v)) return -1;
+        st->param[nparam++] = (int32_t)v;
+        skip_ws(a);
+        if (a->p >= a->end || *a->p != ',') break;
+        a->p++;
+      }
+    }
+  }
+  for (int k = 0; k < 3; k++)
+    if (!kat[k]) return fail(a, ks, "host step: missing attribute '%s' (op, in and out are required)", keys[k]);
+  unsigned ni = 0, no = 0;
+  pb_host_op_arity(op, &ni, &no);
+  if (nin != ni)
+    return fail(a, vat[1], "%s takes %u input%s, got %u", pb_host_op_name(op), ni, ni == 1 ? "" : "s", nin);
+  if (nout != no)
+    return fail(a, vat[2], "%s takes %u output%s, got %u", pb_host_op_name(op), no, no == 1 ? "" : "s", nout);
+  st->kind = PB_STEP_HOST;
+  st->op = (uint8_t)op;
+  st->n_in = (uint8_t)nin;
+  st->n_out = (uint8_t)nout;
+  return 0;
+}
+
+static int d_step(asm_t *a, const char *at) {
+  a->nsteps++;
+  pb_step_t st;
+  memset(&st, 0, sizeof st);
+  char word[MAX_TOKEN + 1];
+  skip_ws(a);
+  const char *ks = a->p;
+  if (parse_word(a, word, sizeof word, "step kind (accel or host)")) return -1;
+  int rc;
+  if (!strcmp(word, "accel"))
+    rc = step_accel(a, &st, ks);
+  else if (!strcmp(word, "host"))
+    rc = step_host(a, &st, ks);
+  else
+    return fail(a, ks, "unknown step kind '%s' (expected accel or host)", word);
+  if (rc || a->pass != 2) return rc;
+  if (note_loc(&a->sloc, &a->sloc_cap, a->prog->n_steps, loc_of(a, at))) return oom(a);
+  if (pb_program_add_step(a->prog, &st)) return oom(a);
+  return 0;
+}
+
+/* ---- .layer ---------------------------------------------------------------------- */
+
+enum { LK_OP, LK_WHERE, LK_STEP, LK_PC, LK_LEN, LK_IN, LK_OUT, LK_MACS, LK_CYCLES, LK_ARRAY_ROWS, LK_WEIGHT_BYTES,
+       LK_OUT_BYTES, LK_SP_ROWS, LK_ACC_ROWS, LK_N };
+
+static int d_layer(asm_t *a, const char *at) {
+  (void)at;
+  static const char *const keys[LK_N] = {"op",         "where",        "step",      "pc",      "len",
+                                         "in",         "out",          "macs",      "cycles",  "array_rows",
+                                         "weight_bytes", "out_bytes", "sp_rows", "acc_rows"};
+  pb_layer_t l;
+  memset(&l, 0, sizeof l);
+  skip_ws(a);
+  const char *ns = a->p;
+  if (parse_item_name(a, l.name, sizeof l.name, "layer name")) return -1;
+  const char *kat[LK_N] = {0}, *vat[LK_N] = {0};
+  while (!at_end(a)) {
+    int k = parse_key(a, keys, LK_N, kat, "layer");
+    if (k < 0) return -1;
+    vat[k] = a->p;
+    int64_t v = 0;
+    int quoted;
+    switch (k) {
+    case LK_OP:
+      if (parse_name(a, l.op, sizeof l.op, "layer op", 1, &quoted)) return -1;
+      break;
+    case LK_WHERE: {
+      char w[MAX_TOKEN + 1];
+      if (parse_word(a, w, sizeof w, "where (accel or host)")) return -1;
+      if (!strcmp(w, "accel"))
+        l.where = PB_WHERE_ACCEL;
+      else if (!strcmp(w, "host"))
+        l.where = PB_WHERE_HOST;
+      else
+        return fail(a, vat[k], "unknown where '%s' (expected accel or host)", w);
+      break;
+    }
+    case LK_IN:
+      if (parse_dims(a, l.in_dims, &l.in_rank)) return -1;
+      break;
+    case LK_OUT:
+      if (parse_dims(a, l.out_dims, &l.out_rank)) return -1;
+      break;
+    case LK_MACS:
+      if (parse_u64(a, "macs", &l.macs)) return -1;
+      break;
+    case LK_CYCLES:
+      if (parse_u64(a, "cycles", &l.cycles)) return -1;
+      break;
+    case LK_ARRAY_ROWS:
+      if (parse_u64(a, "array_rows", &l.array_rows)) return -1;
+      break;
+    default: { /* 32-bit fields */
+      if (value_expr(a, 0, UINT32_MAX, keys[k], &v)) return -1;
+      uint32_t *f = k == LK_STEP           ? &l.step
+                    : k == LK_PC           ? &l.pc
+                    : k == LK_LEN          ? &l.len
+                    : k == LK_WEIGHT_BYTES ? &l.weight_bytes
+                    : k == LK_OUT_BYTES    ? &l.out_bytes
+                    : k == LK_SP_ROWS      ? &l.sp_rows
+                                           : &l.acc_rows;
+      *f = (uint32_t)v;
+    }
+    }
+  }
+  if (!kat[LK_OP] || !kat[LK_WHERE])
+    return fail(a, ns, "layer '%s': missing attribute '%s' (op and where are required)", l.name,
+                !kat[LK_OP] ? "op" : "where");
+  if (a->pass != 2) return 0;
+  size_t nsteps = a->pre_nsteps ? a->pre_nsteps : 1;
+  if (l.step >= nsteps)
+    return fail(a, vat[LK_STEP], "layer '%s': step %u, but the steps are 0..%zu%s", l.name, l.step, nsteps - 1,
+                a->pre_nsteps ? "" : " (a file without .step is one step)");
+  if ((uint64_t)l.pc + l.len > a->pre_ninstr)
+    return fail(a, vat[l.pc < a->pre_ninstr || !kat[LK_PC] ? LK_LEN : LK_PC],
+                "layer '%s': instructions [%u, %llu) run past the code (%zu instructions)", l.name, l.pc,
+                (unsigned long long)l.pc + l.len, a->pre_ninstr);
+  if (note_loc(&a->lloc, &a->lloc_cap, a->prog->n_layers, loc_of(a, ns))) return oom(a);
+  if (pb_program_add_layer(a->prog, &l)) return oom(a);
   return 0;
 }
 
@@ -922,6 +1356,10 @@ static const struct {
     {".data", d_data, F_HW},
     {".buffer", d_buffer, F_HW},
     {".tensor", d_tensor, F_HW},
+    {".memplan", d_memplan, F_HW},
+    {".region", d_region, F_HW},
+    {".step", d_step, F_HW},
+    {".layer", d_layer, F_HW},
     {".word", d_word, F_HW | F_CODE},
     {".i8", d_i8, F_DATA},
     {".u8", d_i8, F_DATA},
@@ -979,7 +1417,11 @@ static int run_pass(asm_t *a) {
     const char *eol = s;
     while (*eol && *eol != '\n') eol++;
     const char *end = s;
-    while (end < eol && *end != ';' && *end != '#') end++;
+    while (end < eol && *end != ';' && *end != '#') {
+      if (*end++ != '"') continue;
+      while (end < eol && *end != '"') end += *end == '\\' && end + 1 < eol ? 2 : 1; /* a string may hold ; and # */
+      if (end < eol) end++;
+    }
     a->line = a->p = s;
     a->end = end;
     a->depth = 0;
@@ -1008,6 +1450,11 @@ static void free_state(asm_t *a) {
   free(a->dloc);
   free(a->bloc);
   free(a->tloc);
+  free(a->xreg);
+  free(a->rloc);
+  free(a->sloc);
+  free(a->lloc);
+  free(a->tn);
 }
 
 static void reset_pass(asm_t *a, int pass) {
@@ -1019,6 +1466,8 @@ static void reset_pass(asm_t *a, int pass) {
   a->code_addr = 0;
   a->ninstr = 0;
   a->blk = -1;
+  a->memplan_line = 0;
+  a->nsteps = 0;
 }
 
 static int finish(asm_t *a) {
@@ -1028,17 +1477,22 @@ static int finish(asm_t *a) {
   p->code_len = (uint32_t)a->ninstr;
   p->code = a->code;
   a->code = NULL;
-  pb_region_t code;
-  memset(&code, 0, sizeof code);
-  snprintf(code.name, sizeof code.name, "code");
-  code.kind = PB_REG_CODE;
-  code.addr = a->code_addr;
-  code.size = (uint32_t)(a->ninstr * PB_INSTR_BYTES);
-  if (pb_program_add_region(p, &code)) return oom(a);
-  for (size_t i = 0; i < a->ndreg; i++)
-    if (pb_program_add_region(p, &a->dreg[i])) return oom(a);
-  for (size_t i = 0; i < a->nbreg; i++)
-    if (pb_program_add_region(p, &a->breg[i])) return oom(a);
+  if (a->pre_memplan) { /* exactly the .region lines */
+    for (size_t i = 0; i < a->nxreg; i++)
+      if (pb_program_add_region(p, &a->xreg[i])) return oom(a);
+  } else { /* code, then one per .data block, then one per .buffer */
+    pb_region_t code;
+    memset(&code, 0, sizeof code);
+    snprintf(code.name, sizeof code.name, "code");
+    code.kind = PB_REG_CODE;
+    code.addr = a->code_addr;
+    code.size = (uint32_t)(a->ninstr * PB_INSTR_BYTES);
+    if (pb_program_add_region(p, &code)) return oom(a);
+    for (size_t i = 0; i < a->ndreg; i++)
+      if (pb_program_add_region(p, &a->dreg[i])) return oom(a);
+    for (size_t i = 0; i < a->nbreg; i++)
+      if (pb_program_add_region(p, &a->breg[i])) return oom(a);
+  }
   pb_error_t e;
   if (!pb_program_check(p, &e)) return 0;
   /* point at the line that defined the item the message names, else line 0 */
@@ -1051,7 +1505,11 @@ static int finish(asm_t *a) {
   else if (!strncmp(m, "tensors[", 8) && (i = strtoul(m + 8, NULL, 10)) < p->n_tensors)
     l = a->tloc[i];
   else if (!strncmp(m, "regions[", 8) && (i = strtoul(m + 8, NULL, 10)) < p->n_regions)
-    l = i == 0 ? a->code_loc : i <= a->ndreg ? a->dloc[i - 1] : a->bloc[i - 1 - a->ndreg];
+    l = a->pre_memplan ? a->rloc[i] : i == 0 ? a->code_loc : i <= a->ndreg ? a->dloc[i - 1] : a->bloc[i - 1 - a->ndreg];
+  else if (!strncmp(m, "steps[", 6) && (i = strtoul(m + 6, NULL, 10)) < p->n_steps)
+    l = a->sloc[i];
+  else if (!strncmp(m, "layers[", 7) && (i = strtoul(m + 7, NULL, 10)) < p->n_layers)
+    l = a->lloc[i];
   else if (!strncmp(m, "code", 4))
     l = a->code_loc;
   return fail_loc(a, l, "%s", e.msg);
@@ -1072,6 +1530,9 @@ int pb_asm(const char *src, const char *filename, pb_program_t *out, char *err, 
   run_pass(&a);
   a.pre = a.cur;
   memset(&a.cur, 0, sizeof a.cur);
+  a.pre_ninstr = a.ninstr;
+  a.pre_nsteps = a.nsteps;
+  a.pre_memplan = a.memplan_line != 0;
 
   reset_pass(&a, 2);
   int rc = run_pass(&a);

@@ -8,6 +8,20 @@ source tests/lib/check.sh
 PY=.venv/bin/python
 T=$CHECK_TMP
 
+# a model with host steps (as tests/onnx/check_host_steps.py builds it): the QDQ MLP, then Softmax and ArgMax
+$PY -c "
+import numpy as np, onnx
+from onnx import TensorProto, helper
+m = onnx.load('models/mlp_w0.25.qdq.onnx'); g = m.graph; logits = g.output[0].name
+g.node.append(helper.make_node('Softmax', [logits], ['prob'], axis=1))
+g.node.append(helper.make_node('ArgMax', [logits], ['cls'], axis=1, keepdims=0))
+del g.output[:]
+g.output.extend([helper.make_tensor_value_info('prob', TensorProto.FLOAT, None),
+                 helper.make_tensor_value_info('cls', TensorProto.INT64, None)])
+onnx.save(m, '$T/head.onnx')
+np.save('$T/hx.npy', np.random.default_rng(7).random((5, 1, 28, 28), dtype=np.float32))
+"
+
 for PB in build/protobrain build/san/protobrain; do
   tag=$(basename "$(dirname "$PB")")
   # --- help on every command
@@ -27,6 +41,37 @@ for PB in build/protobrain build/san/protobrain; do
   check "$tag disasm is stable" bash -c "$PB disasm $T/p2.pbin | diff - $T/p.pbs"
   check_fails "$tag asm syntax error has line:col" "bad.pbs:2:1: error" bash -c \
     "printf '.hw n=4 sp_rows=4 acc_rows=4 host_bytes=4096\nFROB x=1\nHALT\n' > $T/bad.pbs; $PB asm $T/bad.pbs -o $T/bad.pbin"
+  check_fails "$tag asm .step error has line:col" "step.pbs:3:15: error: unknown host operator 'FROB'" bash -c \
+    "printf '.hw n=4 sp_rows=4 acc_rows=4 host_bytes=4096\n.tensor output y addr=0 dtype=f32 shape=1\n.step host op=FROB in=y out=y\nHALT\n' > $T/step.pbs; $PB asm $T/step.pbs -o $T/step.pbin"
+
+  # --- asm(disasm(x)) == x, byte for byte, for compiled programs: every committed model
+  for m in models/*.qdq.onnx; do
+    n=$(basename $m .qdq.onnx)
+    for cfg in "--array 16 --batch 4" "--array 4 --batch 1"; do
+      [ $tag = san ] && [ "$cfg" != "--array 16 --batch 4" ] && continue # one configuration under the sanitizers
+      check "$tag compile $n $cfg" $PB compile $m -o $T/$n.pbin $cfg
+      check "$tag asm(disasm($n $cfg)) == the compiled bytes" bash -c \
+        "$PB disasm $T/$n.pbin -o $T/$n.pbs && $PB asm $T/$n.pbs -o $T/$n.2.pbin && cmp $T/$n.pbin $T/$n.2.pbin"
+    done
+  done
+  # ... and one with host steps (DEQUANTIZE, SOFTMAX, ARGMAX): they survive and still run
+  check "$tag compile a model with host steps" $PB compile $T/head.onnx -o $T/head.pbin --array 8 --batch 4
+  check "$tag disasm writes the steps, layers, internal and i64 tensors" bash -c "$PB disasm $T/head.pbin -o $T/head.pbs && \
+    grep -q '^.step accel pc=0 len=' $T/head.pbs && grep -q '^.step host op=SOFTMAX in=logits out=prob param=1\$' $T/head.pbs && \
+    grep -q '^.step host op=ARGMAX in=logits out=cls param=1\$' $T/head.pbs && grep -q '^.layer prob op=Softmax where=host step=2 ' $T/head.pbs && \
+    grep -q '^.tensor internal logits ' $T/head.pbs && grep -q '^.tensor output cls .* dtype=i64 .* batch\$' $T/head.pbs"
+  check "$tag asm(disasm(head)) == the compiled bytes" bash -c \
+    "$PB asm $T/head.pbs -o $T/head2.pbin && cmp $T/head.pbin $T/head2.pbin && $PB disasm $T/head2.pbin | diff -q - $T/head.pbs"
+  check "$tag the re-assembled program runs its host steps (5 samples, 2 runs of 4)" bash -c \
+    "$PB run $T/head.pbin --input $T/hx.npy --output prob=$T/p1.npy --output cls=$T/c1.npy && \
+     $PB run $T/head2.pbin --input $T/hx.npy --output prob=$T/p2.npy --output cls=$T/c2.npy && \
+     cmp $T/p1.npy $T/p2.npy && cmp $T/c1.npy $T/c2.npy"
+  check "$tag its outputs are a softmax and its argmax" $PY -c "
+import numpy as np
+p, c = np.load('$T/p2.npy'), np.load('$T/c2.npy')
+assert p.dtype == np.float32 and p.shape == (5, 10) and c.dtype == np.int64 and c.shape == (5,), (p.dtype, p.shape, c.dtype, c.shape)
+assert np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p > 0).all() and (c == p.argmax(axis=1)).all(), (p, c)
+"
 
   # --- run: int8 input, independent numpy check
   $PY -c "import numpy as np; np.save('$T/x.npy', np.array([[1,2],[3,-4]], dtype=np.int8))"
@@ -75,6 +120,20 @@ assert (want == np.array([[29,0],[0,30]])).all()  # the README's hand calculatio
   check "$tag asm no-halt program" $PB asm $T/nohalt.pbs -o $T/nohalt.pbin
   check_fails "$tag PC_RANGE past the end" "PC_RANGE (7) at pc 1" $PB run $T/nohalt.pbin
 done
+
+# --- docs/asm.md's example with host steps assembles, runs and gives the results the document states
+PB=build/protobrain
+awk '/^### Example: a program with host steps/{f=1} f&&/^```$/{n++; if(n==2) exit; next} f&&n==1' docs/asm.md > $T/doc_steps.pbs
+check "docs/asm.md host-step example assembles" $PB asm $T/doc_steps.pbs -o $T/doc_steps.pbin
+$PY -c "import numpy as np; np.save('$T/dx.npy', np.array([[1,2,3,4],[5,6,7,8]], dtype=np.float32))"
+check "docs/asm.md host-step example runs" $PB run $T/doc_steps.pbin --input $T/dx.npy --output prob=$T/dp.npy --output cls=$T/dc.npy
+check "docs/asm.md host-step example: prob and cls as documented" $PY -c "
+import numpy as np
+p, c = np.load('$T/dp.npy'), np.load('$T/dc.npy')
+assert np.allclose(p, [[0.378, 0.622], [0.378, 0.622]], atol=5e-4) and c.dtype == np.int64 and (c == [1, 1]).all(), (p, c)
+"
+check "docs/asm.md host-step example round-trips" bash -c \
+  "$PB disasm $T/doc_steps.pbin -o $T/doc2.pbs && $PB asm $T/doc2.pbs -o $T/doc2.pbin && cmp $T/doc_steps.pbin $T/doc2.pbin"
 
 # --- the RTL backend: same bytes as ref, in lock step, with a trace; the same error code and PC
 PB=build/protobrain

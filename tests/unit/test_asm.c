@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The assembler and disassembler: encodings by hand, every instruction of the
- * table, a realistic program and random programs round-tripped
- * (program -> text -> program), error messages with line:col, and a fuzz loop
- * of mutated sources (run under ASan + UBSan by the suite).
+ * table, a realistic program, a program with host steps, layers, an explicit
+ * memory plan and string names, and random programs round-tripped
+ * (program -> text -> program, the same .pbin bytes), error messages with
+ * line:col, and a fuzz loop of mutated sources (run under ASan + UBSan by the
+ * suite).
  * Usage: test_asm [seed]   (default seed printed; rerun with it to reproduce)
  */
 #include <math.h>
@@ -59,7 +61,50 @@ static const char *prog_diff(const pb_program_t *a, const pb_program_t *b, char 
       snprintf(buf, len, "regions[%u] (%s)", i, a->regions[i].name);
       return buf;
     }
+  if (a->n_steps != b->n_steps) return "n_steps";
+  for (uint32_t i = 0; i < a->n_steps; i++)
+    if (memcmp(&a->steps[i], &b->steps[i], sizeof(pb_step_t))) {
+      snprintf(buf, len, "steps[%u]", i);
+      return buf;
+    }
+  if (a->n_layers != b->n_layers) return "n_layers";
+  for (uint32_t i = 0; i < a->n_layers; i++)
+    if (memcmp(&a->layers[i], &b->layers[i], sizeof(pb_layer_t))) {
+      snprintf(buf, len, "layers[%u] (%s)", i, a->layers[i].name);
+      return buf;
+    }
   return NULL;
+}
+
+/* The .pbin bytes of two programs are identical and read back as b (NULL), else what differs. */
+static const char *bytes_diff(const pb_program_t *a, const pb_program_t *b, char *buf, size_t len) {
+  uint8_t *x = NULL, *y = NULL;
+  size_t nx = 0, ny = 0;
+  pb_error_t e;
+  const char *why = NULL;
+  if (pb_program_write(a, &x, &nx, &e) || pb_program_write(b, &y, &ny, &e)) {
+    snprintf(buf, len, "pb_program_write: %.60s", e.msg);
+    why = buf;
+  } else if (nx != ny) {
+    snprintf(buf, len, ".pbin sizes %zu and %zu", nx, ny);
+    why = buf;
+  } else {
+    for (size_t i = 0; i < nx && !why; i++)
+      if (x[i] != y[i]) snprintf(buf, len, ".pbin byte %zu: 0x%02x vs 0x%02x", i, x[i], y[i]), why = buf;
+  }
+  pb_program_t r; /* the reader accepts the bytes and gives the program back */
+  if (!why && pb_program_read(y, ny, &r, &e)) {
+    snprintf(buf, len, "pb_program_read: %.60s", e.msg);
+    why = buf;
+  } else if (!why) {
+    char d[64];
+    const char *rd = prog_diff(b, &r, d, sizeof d);
+    if (rd) snprintf(buf, len, "read back: %s differs", rd), why = buf;
+    pb_program_free(&r);
+  }
+  free(x);
+  free(y);
+  return why;
 }
 
 static int prog_empty(const pb_program_t *p) {
@@ -68,11 +113,11 @@ static int prog_empty(const pb_program_t *p) {
 }
 
 /*
- * P -> text -> P2 -> text2: P2 must equal P and text2 must equal text.
- * Returns 0, or -1 with a reason in why.
+ * P -> text -> P2 -> text2: P2 must equal P (every field, and the same .pbin
+ * bytes) and text2 must equal text. Returns 0, or -1 with a reason in why.
  */
 static int round_trip(const pb_program_t *p, char *why, size_t len) {
-  char err[512], d[64];
+  char err[512], d[128];
   char *t1 = pb_disasm(p);
   if (!t1) return snprintf(why, len, "pb_disasm returned NULL"), -1;
   pb_program_t q;
@@ -83,6 +128,7 @@ static int round_trip(const pb_program_t *p, char *why, size_t len) {
   }
   int rc = 0;
   const char *diff = prog_diff(p, &q, d, sizeof d);
+  if (!diff) diff = bytes_diff(p, &q, d, sizeof d);
   char *t2 = pb_disasm(&q);
   if (diff)
     rc = -1, snprintf(why, len, "re-assembled program differs in %s\n--- text ---\n%s", diff, t1);
@@ -366,6 +412,159 @@ static void test_realistic(void) {
   pb_program_free(&p);
 }
 
+/* ---- 3b. host steps, layers, an explicit memory plan, string names --------------------- */
+
+static const char *const with_steps =
+    "; a layer on the accelerator, then Dequantize, Softmax and ArgMax on the host\n"
+    ".hw n=4 sp_rows=256 acc_rows=256 host_bytes=65536\n"
+    ".code 0x100\n"
+    ".data W 0x1000\n"
+    "  .i8 1, 2, 3, 4\n"
+    ".data SC 0x1010\n"
+    "  .f32 0.25\n"
+    ".data ZP 0x1014\n"
+    "  .i32 -1\n"
+    ".memplan                            ; the regions are exactly the .region lines\n"
+    ".region code 0x100 3*16 code\n"
+    ".region \"w:/fc/Gemm\" W sizeof(W) const\n"
+    ".region \"a;b#c \\\"q\\\" \\\\ \\x01\" 0x2000 64   # ; and # inside a string do not start a comment\n"
+    ".region io, 0x3000, 8, io\n"
+    ".tensor input x addr=0x3000 dtype=i8 shape=2x4 float batch\n"
+    ".tensor internal \"acc:/fc/out\" addr=0x2000 dtype=i8 shape=2x2 scale=0.5 zp=-1\n"
+    ".tensor internal scale addr=SC dtype=f32 shape=1\n"
+    ".tensor internal zp addr=ZP dtype=i32 shape=1\n"
+    ".tensor internal f addr=0x2010 dtype=f32 shape=2x2\n"
+    ".tensor output prob addr=0x2020 dtype=f32 shape=2x2 batch\n"
+    ".step accel pc=0 len=3\n"
+    ".step host op=DEQUANTIZE in=\"acc:/fc/out\",scale,zp out=f param=-1\n"
+    ".step host op=softmax in=f out=prob param=1\n"
+    ".step host out=cls in=4 op=ARGMAX param=1, 0, 0   ; a forward reference and an index\n"
+    ".tensor output cls addr=0x2030 dtype=i64 shape=2 batch\n"
+    ".layer \"/fc/Gemm\" op=Gemm where=accel step=0 pc=0 len=3 in=2x4 out=2x2 macs=16 cycles=42 array_rows=2 "
+    "weight_bytes=4 out_bytes=4 sp_rows=6 acc_rows=2\n"
+    ".layer \"fc+pool\" op=\"Conv+MaxPool\" where=host step=3 macs=18446744073709551615 cycles=0x10 in=2x2 out=2\n"
+    ".layer \"fc+pool\" op=\"\" where=host step=3 array_rows=2*3+1\n"
+    "LOAD sp_col=0 cols=4 sp_addr=0 rows=2 host_stride=4 host_addr=0x3000\n"
+    "WEIGHTS sp_addr=0\n"
+    "HALT\n";
+
+static void test_with_steps(void) {
+  pb_program_t p;
+  if (assemble(with_steps, &p, "with_steps")) return;
+  CHECK(p.code_len == 3 && p.n_data == 3 && p.n_tensors == 7 && p.n_steps == 4 && p.n_layers == 3,
+        "counts: %u instructions, %u data, %u tensors, %u steps, %u layers", p.code_len, p.n_data, p.n_tensors,
+        p.n_steps, p.n_layers);
+  CHECK(p.n_regions == 4, "with .memplan the regions are the 4 .region lines (got %u)", p.n_regions);
+  if (p.n_regions == 4) {
+    static const char odd[] = "a;b#c \"q\" \\ \x01";
+    const pb_region_t *r = p.regions;
+    CHECK(!strcmp(r[0].name, "code") && r[0].kind == PB_REG_CODE && r[0].addr == 0x100 && r[0].size == 48, "region 0");
+    CHECK(!strcmp(r[1].name, "w:/fc/Gemm") && r[1].kind == PB_REG_CONST && r[1].addr == 0x1000 && r[1].size == 4,
+          "region 1: a string name, sizeof");
+    CHECK(!strcmp(r[2].name, odd) && r[2].kind == PB_REG_ACT && r[2].addr == 0x2000 && r[2].size == 64,
+          "region 2: escapes, ';' and '#' in a string, default kind act (name \"%s\")", r[2].name);
+    CHECK(!strcmp(r[3].name, "io") && r[3].kind == PB_REG_IO && r[3].addr == 0x3000 && r[3].size == 8,
+          "region 3: commas between operands");
+  }
+  if (p.n_tensors == 7) {
+    const pb_tensor_t *t = p.tensors;
+    CHECK(t[0].kind == PB_TENSOR_INPUT && t[0].flags == (PB_TF_FLOAT_IO | PB_TF_BATCH), "x: float batch");
+    CHECK(t[1].kind == PB_TENSOR_INTERNAL && !strcmp(t[1].name, "acc:/fc/out") && t[1].zero_point == -1,
+          "internal tensor with a string name");
+    CHECK(t[6].kind == PB_TENSOR_OUTPUT && t[6].dtype == PB_DT_INT64 && t[6].strides[0] == 8 &&
+              t[6].flags == PB_TF_BATCH,
+          "cls: i64, default stride 8, batch");
+  }
+  if (p.n_steps == 4) {
+    const pb_step_t *s = p.steps;
+    CHECK(s[0].kind == PB_STEP_ACCEL && s[0].pc == 0 && s[0].len == 3 && !s[0].op && !s[0].n_in, "step 0: accel");
+    CHECK(s[1].kind == PB_STEP_HOST && s[1].op == PB_HOP_DEQUANTIZE && s[1].n_in == 3 && s[1].n_out == 1 &&
+              s[1].in[0] == 1 && s[1].in[1] == 2 && s[1].in[2] == 3 && s[1].in[3] == 0 && s[1].out[0] == 4 &&
+              s[1].param[0] == -1 && s[1].param[1] == 0 && s[1].pc == 0 && s[1].len == 0,
+          "step 1: DEQUANTIZE by names");
+    CHECK(s[2].op == PB_HOP_SOFTMAX && s[2].in[0] == 4 && s[2].out[0] == 5 && s[2].param[0] == 1,
+          "step 2: softmax (operator names in any case)");
+    CHECK(s[3].op == PB_HOP_ARGMAX && s[3].in[0] == 4 && s[3].out[0] == 6 && s[3].param[0] == 1 && !s[3].param[1],
+          "step 3: ARGMAX, input by index, output a forward reference");
+  }
+  if (p.n_layers == 3) {
+    const pb_layer_t *l = p.layers;
+    CHECK(!strcmp(l[0].name, "/fc/Gemm") && !strcmp(l[0].op, "Gemm") && l[0].where == PB_WHERE_ACCEL &&
+              l[0].len == 3 && l[0].in_rank == 2 && l[0].in_dims[1] == 4 && l[0].out_rank == 2 && l[0].macs == 16 &&
+              l[0].cycles == 42 && l[0].array_rows == 2 && l[0].weight_bytes == 4 && l[0].out_bytes == 4 &&
+              l[0].sp_rows == 6 && l[0].acc_rows == 2,
+          "layer 0: every attribute");
+    CHECK(!strcmp(l[1].name, "fc+pool") && !strcmp(l[1].op, "Conv+MaxPool") && l[1].where == PB_WHERE_HOST &&
+              l[1].step == 3 && l[1].macs == UINT64_MAX && l[1].cycles == 16 && l[1].out_rank == 1 &&
+              l[1].out_dims[0] == 2 && l[1].pc == 0 && l[1].len == 0 && l[1].sp_rows == 0,
+          "layer 1: a 64-bit literal, defaults 0");
+    CHECK(!strcmp(l[2].name, l[1].name) && l[2].op[0] == 0 && l[2].array_rows == 7 && l[2].in_rank == 0,
+          "layer 2: same name as layer 1 (allowed), empty op, an expression");
+  }
+  char why[8192];
+  CHECK(round_trip(&p, why, sizeof why) == 0, "with_steps round trip: %s", why);
+  char *text = pb_disasm(&p);
+  CHECK(text && strstr(text, ", 4 steps, 3 layers\n") &&
+            strstr(text, "\n.memplan\n.region code 0x00000100 48 code\n") &&
+            strstr(text, "\n.region \"a;b#c \\\"q\\\" \\\\ \\x01\" 0x00002000 64 act\n") &&
+            strstr(text, "\n.tensor internal \"acc:/fc/out\" addr=0x00002000 dtype=i8 shape=2x2 strides=2,1 "
+                         "scale=0.5 zp=-1\n") &&
+            strstr(text, " dtype=i64 shape=2 strides=8 scale=1 zp=0 batch\n") &&
+            strstr(text, "\n.step accel pc=0 len=3\n.step host op=DEQUANTIZE in=\"acc:/fc/out\",scale,zp out=f "
+                         "param=-1\n.step host op=SOFTMAX in=f out=prob param=1\n"
+                         ".step host op=ARGMAX in=f out=cls param=1\n") &&
+            strstr(text, "\n.layer \"fc+pool\" op=\"Conv+MaxPool\" where=host step=3 pc=0 len=0 in=2x2 out=2 "
+                         "macs=18446744073709551615 cycles=16 array_rows=0 weight_bytes=0 out_bytes=0 sp_rows=0 "
+                         "acc_rows=0\n") &&
+            strstr(text, "\n.layer \"fc+pool\" op=\"\" where=host"),
+        "canonical text:\n%s", text ? text : "(null)");
+  free(text);
+  pb_program_free(&p);
+}
+
+/* Every host operator of the table, with its arity; a wrong count is refused naming it. */
+static void test_every_host_op(void) {
+  static const struct {
+    const char *name;
+    unsigned code, n_in, n_out;
+  } ops[] = {
+#define PB_X(name, code, ni, no, text) {#name, code, ni, no},
+      PB_HOST_OPS(PB_X)
+#undef PB_X
+  };
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+    char src[1024], ins[64] = "", outs[64] = "";
+    for (unsigned k = 0; k < ops[i].n_in; k++)
+      snprintf(ins + strlen(ins), sizeof ins - strlen(ins), "%sa%u", k ? "," : "", k);
+    for (unsigned k = 0; k < ops[i].n_out; k++)
+      snprintf(outs + strlen(outs), sizeof outs - strlen(outs), "%sy%u", k ? "," : "", k);
+    snprintf(src, sizeof src,
+             HW ".tensor input a0 addr=0 dtype=f32 shape=4\n.tensor input a1 addr=0 dtype=f32 shape=4\n"
+                ".tensor internal a2 addr=0 dtype=f32 shape=4\n.tensor output y0 addr=16 dtype=f32 shape=4\n"
+                ".tensor output y1 addr=32 dtype=f32 shape=4\n"
+                ".step host op=%s in=%s out=%s param=1,2,3,4,5,6,7,8,9,-10\nHALT\n",
+             ops[i].name, ins, outs);
+    pb_program_t p;
+    if (assemble(src, &p, ops[i].name)) continue;
+    CHECK(p.n_steps == 1 && p.steps[0].op == ops[i].code && p.steps[0].n_in == ops[i].n_in &&
+              p.steps[0].n_out == ops[i].n_out && p.steps[0].param[9] == -10,
+          "%s: op %u, %u inputs, %u outputs", ops[i].name, ops[i].code, ops[i].n_in, ops[i].n_out);
+    char why[4096];
+    CHECK(round_trip(&p, why, sizeof why) == 0, "%s round trip: %s", ops[i].name, why);
+    pb_program_free(&p);
+    /* one input too many */
+    char want[64];
+    snprintf(want, sizeof want, "%s takes %u input", ops[i].name, ops[i].n_in);
+    snprintf(src, sizeof src,
+             HW ".tensor input a0 addr=0 dtype=f32 shape=4\n.tensor output y0 addr=16 dtype=f32 shape=4\n"
+                ".step host op=%s in=a0,a0,a0,a0 out=y0\nHALT\n",
+             ops[i].name);
+    char where[32];
+    snprintf(where, sizeof where, "4:%d", (int)(strlen(".step host op= in=") + strlen(ops[i].name) + 1));
+    expect_err(src, where, want, "got 4");
+  }
+}
+
 /* ---- 4. random programs -------------------------------------------------------------- */
 
 static void rnd_name(char *out, int first_upper) {
@@ -497,6 +696,143 @@ static void test_random(uint64_t seed) {
         (unsigned long long)seed);
 }
 
+/* ---- 4b. random programs with everything a compiled program has ---------------------------- */
+
+/* A name of 1..size-1 arbitrary bytes (never NUL), zero-padded. */
+static void rnd_any_name(char *out, size_t size) {
+  memset(out, 0, size);
+  size_t len = 1 + rnd_below((uint32_t)size - 1);
+  for (size_t i = 0; i < len; i++) out[i] = (char)(1 + rnd_below(255));
+}
+
+static int tensor_name_used(const pb_program_t *p, const char *name) {
+  for (uint32_t i = 0; i < p->n_tensors; i++)
+    if (!strcmp(p->tensors[i].name, name)) return 1;
+  return 0;
+}
+
+/*
+ * Add to a random_program(): internal, i64 and batch tensors, names that are
+ * not identifiers, a memory plan in any order (or none), steps and layers.
+ */
+static void random_extras(pb_program_t *p) {
+  unsigned nt = rnd_below(5);
+  for (unsigned i = 0; i < nt; i++) {
+    pb_tensor_t t;
+    memset(&t, 0, sizeof t);
+    do
+      rnd_below(2) ? rnd_any_name(t.name, sizeof t.name) : rnd_name(t.name, 0);
+    while (tensor_name_used(p, t.name));
+    t.kind = (uint8_t)(1 + rnd_below(3));
+    t.dtype = (uint8_t)(1 + rnd_below(5));
+    t.rank = (uint8_t)(1 + rnd_below(PB_MAX_RANK));
+    t.flags = (uint8_t)rnd_below(4);
+    for (unsigned d = 0; d < t.rank; d++) {
+      t.dims[d] = 1 + rnd_below(5);
+      t.strides[d] = rnd_below(64);
+    }
+    t.scale = rnd_scale();
+    t.zero_point = t.dtype == PB_DT_INT8    ? (int32_t)rnd_below(256) - 128
+                   : t.dtype == PB_DT_UINT8 ? (int32_t)rnd_below(256)
+                                            : (int32_t)(uint32_t)rnd();
+    t.host_addr = rnd_below(p->hw.host_bytes - (uint32_t)pb_tensor_extent(&t));
+    pb_program_add_tensor(p, &t);
+  }
+  switch (rnd_below(5)) { /* the memory plan: as pb_asm makes it, or not */
+  case 0: break;
+  case 1: /* a name that is not an identifier */
+    rnd_any_name(p->regions[rnd_below(p->n_regions)].name, PB_NAME_MAX);
+    break;
+  case 2: /* any order */
+    for (uint32_t i = p->n_regions; i > 1; i--) {
+      uint32_t j = rnd_below(i);
+      pb_region_t r = p->regions[i - 1];
+      p->regions[i - 1] = p->regions[j];
+      p->regions[j] = r;
+    }
+    break;
+  case 3: /* two regions of the same name */
+    if (p->n_regions > 1) memcpy(p->regions[p->n_regions - 1].name, p->regions[0].name, PB_NAME_MAX);
+    break;
+  default: /* none at all */
+    p->n_regions = 0;
+  }
+  unsigned nsteps = rnd_below(3) ? rnd_below(7) : 0;
+  for (unsigned i = 0; i < nsteps; i++) {
+    pb_step_t s;
+    memset(&s, 0, sizeof s);
+    uint32_t writable = p->n_tensors; /* a tensor a host step may write */
+    for (uint32_t k = 0; k < p->n_tensors && writable == p->n_tensors; k++)
+      if (p->tensors[(k + i) % p->n_tensors].kind != PB_TENSOR_INPUT) writable = (k + i) % p->n_tensors;
+    if (rnd_below(3) == 0 || writable == p->n_tensors) {
+      s.kind = PB_STEP_ACCEL;
+      s.pc = rnd_below(p->code_len);
+      s.len = 1 + rnd_below(p->code_len - s.pc);
+    } else {
+      unsigned ni, no;
+      s.kind = PB_STEP_HOST;
+      s.op = (uint8_t)(1 + rnd_below(PB_HOP_COPY));
+      pb_host_op_arity(s.op, &ni, &no);
+      s.n_in = (uint8_t)ni;
+      s.n_out = (uint8_t)no;
+      for (unsigned k = 0; k < ni; k++) s.in[k] = (uint16_t)rnd_below(p->n_tensors);
+      for (unsigned k = 0; k < no; k++) s.out[k] = (uint16_t)writable;
+      unsigned np = rnd_below(PB_STEP_PARAMS + 1);
+      for (unsigned k = 0; k < np; k++)
+        s.param[k] = rnd_below(2) ? (int32_t)rnd_below(5) - 1 : (int32_t)(uint32_t)rnd();
+    }
+    pb_program_add_step(p, &s);
+  }
+  unsigned nl = rnd_below(5);
+  for (unsigned i = 0; i < nl; i++) {
+    pb_layer_t l;
+    memset(&l, 0, sizeof l);
+    rnd_below(2) ? rnd_any_name(l.name, sizeof l.name) : rnd_name(l.name, 0);
+    if (rnd_below(4)) rnd_any_name(l.op, sizeof l.op); /* else empty */
+    l.where = (uint8_t)(1 + rnd_below(2));
+    l.step = rnd_below(nsteps ? nsteps : 1);
+    l.pc = rnd_below(p->code_len + 1);
+    l.len = rnd_below(p->code_len - l.pc + 1);
+    l.in_rank = (uint8_t)rnd_below(PB_MAX_RANK + 1);
+    l.out_rank = (uint8_t)rnd_below(PB_MAX_RANK + 1);
+    for (unsigned d = 0; d < l.in_rank; d++) l.in_dims[d] = (uint32_t)rnd();
+    for (unsigned d = 0; d < l.out_rank; d++) l.out_dims[d] = rnd_below(3) ? rnd_below(100) : (uint32_t)rnd();
+    l.macs = rnd();
+    l.cycles = rnd_below(2) ? rnd() : rnd_below(1000);
+    l.array_rows = rnd() >> rnd_below(64);
+    l.weight_bytes = (uint32_t)rnd();
+    l.out_bytes = rnd_below(4096);
+    l.sp_rows = (uint32_t)rnd();
+    l.acc_rows = rnd_below(2) ? 0 : UINT32_MAX;
+    pb_program_add_layer(p, &l);
+  }
+}
+
+static void test_random_full(uint64_t seed) {
+  rng_state = seed ^ 0x7f4a7c159e3779b9ULL;
+  int fails = 0, checked = 0;
+  for (int iter = 0; iter < 300; iter++) {
+    pb_program_t p;
+    random_program(&p);
+    random_extras(&p);
+    pb_error_t e;
+    if (pb_program_check(&p, &e)) {
+      CHECK(0, "random program %d with steps is invalid (generator bug): %s", iter, e.msg);
+      pb_program_free(&p);
+      continue;
+    }
+    char why[1 << 16];
+    if (round_trip(&p, why, sizeof why)) {
+      if (fails++ < 3) CHECK(0, "random program %d with steps (seed 0x%llx): %s", iter, (unsigned long long)seed, why);
+    }
+    checked++;
+    pb_program_free(&p);
+  }
+  CHECK(fails == 0 && checked == 300,
+        "random programs with steps, layers, odd names and memory plans: %d of %d round trips failed (seed 0x%llx)",
+        fails, checked, (unsigned long long)seed);
+}
+
 /* ---- 5. errors -------------------------------------------------------------------------- */
 
 static void test_errors(void) {
@@ -559,6 +895,85 @@ static void test_errors(void) {
   expect_err(HW ".code 0x100\n.data A 0x100\n .i8 1\nHALT\n", "3:7", "overlaps", NULL);
 }
 
+/* Errors of .tensor's new words, .memplan, .region, .step and .layer. */
+static void test_errors_steps(void) {
+#define TT HW ".tensor input x addr=0 dtype=f32 shape=4\n.tensor output y addr=16 dtype=f32 shape=4\n"
+  /* .tensor */
+  expect_err(HW ".tensor inner x addr=0 dtype=i8 shape=1\nHALT\n", "2:9", "unknown tensor kind 'inner'", "internal");
+  expect_err(HW ".tensor internal x addr=0 dtype=i65 shape=1\nHALT\n", "2:33", "unknown dtype 'i65'", "i64");
+  expect_err(HW ".tensor internal \"a\\x00\" addr=0 dtype=i8 shape=1\nHALT\n", "2:20", "NUL byte", NULL);
+  expect_err(HW ".tensor internal \"0123456789abcdef0123456789abcdef\" addr=0 dtype=i8 shape=1\nHALT\n", "2:18",
+             "tensor name is too long", "31 bytes");
+  expect_err(HW ".tensor internal \"\" addr=0 dtype=i8 shape=1\nHALT\n", "2:18", "empty tensor name", NULL);
+  expect_err(HW ".tensor internal sizeof addr=0 dtype=i8 shape=1\nHALT\n", "2:18", "reserved", "\"sizeof\"");
+  expect_err(HW ".tensor internal x addr=0 dtype=i8 shape=1 batch batch\nHALT\n", "2:50",
+             "duplicate tensor attribute 'batch'", NULL);
+  expect_err(HW ".tensor output \"x y addr=0 dtype=i8 shape=1\nHALT\n", "2:16", "unterminated string", NULL);
+  expect_err(HW ".tensor output \"x\\ty\" addr=0 dtype=i8 shape=1\nHALT\n", "2:18", "bad escape", "\\xHH");
+  /* .memplan, .region */
+  expect_err(HW ".region r 0 16 act\nHALT\n", "2:1", ".region needs .memplan", NULL);
+  expect_err(HW ".memplan\n.memplan\nHALT\n", "3:1", "duplicate .memplan", "line 2");
+  expect_err(HW ".memplan all\nHALT\n", "2:10", "trailing garbage", NULL);
+  expect_err(HW ".memplan\n.region r 0xfff0 0x20 io\nHALT\n", "3:9", "ends beyond host memory", NULL);
+  expect_err(HW ".memplan\n.region r 0 16 rom\nHALT\n", "3:16", "unknown region kind 'rom'", NULL);
+  expect_err(HW ".memplan\n.region \"r\" 0 16 io io\nHALT\n", "3:21", "trailing garbage", NULL);
+  expect_err(HW ".memplan\n.region r 0\nHALT\n", "3:12", "missing value", NULL);
+  /* .step accel */
+  expect_err(TT ".step run pc=0\nHALT\n", "4:7", "unknown step kind 'run'", "accel or host");
+  expect_err(TT ".step accel pc=0\nHALT\n", "4:7", "missing attribute 'len'", NULL);
+  expect_err(TT ".step accel pc=0 len=0\nHALT\n", "4:22", "len 0", NULL);
+  expect_err(TT ".step accel pc=1 len=1\nHALT\n", "4:16", "[1, 2) run past the code", "1 instructions");
+  expect_err(TT ".step accel pc=0 len=2\nHALT\n", "4:22", "[0, 2) run past the code", NULL);
+  expect_err(TT ".step accel pc=0 len=1 op=SOFTMAX\nHALT\n", "4:24", "unknown accel step attribute 'op'", "pc len");
+  expect_err(TT ".step accel pc=0 pc=0 len=1\nHALT\n", "4:18", "duplicate accel step attribute 'pc'", NULL);
+  expect_err(TT ".step accel pc=-1 len=1\nHALT\n", "4:16", "pc -1 out of range", NULL);
+  /* .step host */
+  expect_err(TT ".step host op=FROB in=x out=y\nHALT\n", "4:15", "unknown host operator 'FROB'", "SOFTMAX ARGMAX");
+  expect_err(TT ".step host op=SOFTMAX in=x,x out=y\nHALT\n", "4:26", "SOFTMAX takes 1 input, got 2", NULL);
+  expect_err(TT ".step host op=ADD in=x out=y\nHALT\n", "4:22", "ADD takes 2 inputs, got 1", NULL);
+  expect_err(TT ".step host op=SOFTMAX in=x out=y,y\nHALT\n", "4:32", "SOFTMAX takes 1 output, got 2", NULL);
+  expect_err(TT ".step host op=SOFTMAX in=x out=y,y,y\nHALT\n", "4:36", "more than 2 outputs", NULL);
+  expect_err(TT ".step host op=QUANTIZE in=x,x,x,x,x out=y\nHALT\n", "4:35", "more than 4 inputs", NULL);
+  expect_err(TT ".step host op=SOFTMAX in=z out=y\nHALT\n", "4:26", "no tensor named 'z'", NULL);
+  expect_err(TT ".step host op=SOFTMAX in=\"y \" out=y\nHALT\n", "4:26", "no tensor named 'y '", NULL);
+  expect_err(TT ".step host op=SOFTMAX in=7 out=y\nHALT\n", "4:26", "tensor index 7 out of range", "2 tensors");
+  expect_err(TT ".step host op=SOFTMAX in=y out=x\nHALT\n", "4:32", "tensor 'x' is an input", "may not write");
+  expect_err(TT ".step host op=SOFTMAX in=y out=0\nHALT\n", "4:32", "tensor 'x' is an input", NULL);
+  expect_err(TT ".step host op=SOFTMAX out=y\nHALT\n", "4:7", "missing attribute 'in'", "op, in and out");
+  expect_err(TT ".step host op=SOFTMAX in=x in=x out=y\nHALT\n", "4:28", "duplicate host step attribute 'in'", NULL);
+  expect_err(TT ".step host op=SOFTMAX in=x out=y pc=0\nHALT\n", "4:34", "unknown host step attribute 'pc'",
+             "op in out param");
+  expect_err(TT ".step host op=SOFTMAX in=x out=y param=1,2,3,4,5,6,7,8,9,10,11\nHALT\n", "4:61",
+             "more than 10 parameters", NULL);
+  expect_err(TT ".step host op=SOFTMAX in=x out=y param=0x80000000\nHALT\n", "4:40", "param 2147483648 out of range",
+             NULL);
+  expect_err(TT ".step host op=SOFTMAX in=x out=y param=1,\nHALT\n", "4:42", "missing value", NULL);
+  expect_err(TT ".step host op=SOFTMAX in=x out y\nHALT\n", "4:32", "missing '=' after 'out'", NULL);
+  /* .layer */
+  expect_err(TT ".layer L where=accel\nHALT\n", "4:8", "missing attribute 'op'", "op and where");
+  expect_err(TT ".layer L op=Gemm\nHALT\n", "4:8", "missing attribute 'where'", NULL);
+  expect_err(TT ".layer L op=Gemm where=gpu\nHALT\n", "4:24", "unknown where 'gpu'", NULL);
+  expect_err(TT ".layer L op=Gemm where=accel step=1\nHALT\n", "4:35", "step 1, but the steps are 0..0",
+             "without .step");
+  expect_err(TT ".step accel pc=0 len=1\n.step accel pc=0 len=1\n.layer L op=Gemm where=accel step=2\nHALT\n", "6:35",
+             "step 2, but the steps are 0..1", NULL);
+  expect_err(TT ".layer L op=Gemm where=accel pc=0 len=5\nHALT\n", "4:39", "[0, 5) run past the code", NULL);
+  expect_err(TT ".layer L op=Gemm where=accel pc=3\nHALT\n", "4:33", "[3, 3) run past the code", NULL);
+  expect_err(TT ".layer L op=\"ThisOpIsTooLong!\" where=host\nHALT\n", "4:13", "layer op is too long", "15 bytes");
+  expect_err(TT ".layer L op=Conv+Relu where=host\nHALT\n", "4:17", "expected attribute, got '+Relu'", NULL);
+  expect_err(TT ".layer L op=Gemm where=host in=1x2x3x4x5\nHALT\n", "4:40", "more than 4 dimensions", NULL);
+  expect_err(TT ".layer L op=Gemm where=host macs=18446744073709551616\nHALT\n", "4:34", "macs",
+             "does not fit in 64 bits");
+  expect_err(TT ".layer L op=Gemm where=host cycles=-1\nHALT\n", "4:36", "cycles -1 out of range", NULL);
+  expect_err(TT ".layer L op=Gemm where=host sp_rows=0x100000000\nHALT\n", "4:37", "sp_rows 4294967296 out of range",
+             NULL);
+  expect_err(TT ".layer L op=Gemm where=host flops=3\nHALT\n", "4:29", "unknown layer attribute 'flops'", "macs");
+  expect_err(TT ".layer \"\" op=Gemm where=host\nHALT\n", "4:8", "empty layer name", NULL);
+  expect_err(TT ".layer sizeof op=Gemm where=host\nHALT\n", "4:8", "reserved", NULL);
+  expect_err(".layer L op=Gemm where=host\n" HW "HALT\n", "1:1", ".layer before the .hw directive", NULL);
+#undef TT
+}
+
 static void test_line_endings(void) {
   pb_program_t p;
   const char *crlf = ".hw n=4 sp_rows=256 acc_rows=256 host_bytes=65536\r\n.data A 0x100\r\n .i8 1, 2\r\nHALT\r\n";
@@ -583,14 +998,14 @@ static void test_line_endings(void) {
 
 /* ---- 6. fuzz: mutated sources never crash ---------------------------------------------------- */
 
-static void test_fuzz(uint64_t seed) {
+static void test_fuzz(uint64_t seed, const char *what, const char *source) {
   rng_state = seed ^ 0x9e3779b97f4a7c15ULL;
-  static const char interesting[] = "=,()-+*x0123456789.;#\r\n \t_aAzZ";
-  size_t n = strlen(realistic);
+  static const char interesting[] = "=,()-+*x0123456789.;#\r\n \t_aAzZ\"\\";
+  size_t n = strlen(source);
   char *buf = malloc(n + 64);
   int bad = 0, ok = 0, rt_fail = 0;
   for (int iter = 0; iter < 2000; iter++) {
-    memcpy(buf, realistic, n + 1);
+    memcpy(buf, source, n + 1);
     size_t len = n;
     unsigned muts = 1 + rnd_below(4);
     for (unsigned m = 0; m < muts; m++) {
@@ -613,16 +1028,16 @@ static void test_fuzz(uint64_t seed) {
     if (rc == 0) {
       ok++;
       char why[8192];
-      if (round_trip(&p, why, sizeof why) && rt_fail++ < 3) CHECK(0, "fuzz %d: assembled but: %s", iter, why);
+      if (round_trip(&p, why, sizeof why) && rt_fail++ < 3) CHECK(0, "fuzz %s %d: assembled but: %s", what, iter, why);
       pb_program_free(&p);
     } else if (rc != -1 || !strstr(err, "error:") || !prog_empty(&p)) {
-      if (bad++ < 3) CHECK(0, "fuzz %d: rc %d, message \"%s\"", iter, rc, err);
+      if (bad++ < 3) CHECK(0, "fuzz %s %d: rc %d, message \"%s\"", what, iter, rc, err);
     }
   }
   free(buf);
-  CHECK(bad == 0 && rt_fail == 0, "2000 mutated sources: %d assembled (and round-tripped), %d bad results", ok,
-        bad + rt_fail);
-  printf("# test_asm: fuzz: %d of 2000 mutations still assembled\n", ok);
+  CHECK(bad == 0 && rt_fail == 0, "2000 mutated %s sources: %d assembled (and round-tripped), %d bad results", what,
+        ok, bad + rt_fail);
+  printf("# test_asm: fuzz %s: %d of 2000 mutations still assembled\n", what, ok);
 }
 
 int main(int argc, char **argv) {
@@ -633,9 +1048,14 @@ int main(int argc, char **argv) {
   test_hand_encodings();
   test_every_instruction();
   test_realistic();
+  test_with_steps();
+  test_every_host_op();
   test_random(seed);
+  test_random_full(seed);
   test_errors();
+  test_errors_steps();
   test_line_endings();
-  test_fuzz(seed);
+  test_fuzz(seed, "realistic", realistic);
+  test_fuzz(seed, "with_steps", with_steps);
   return check_done();
 }
