@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_uart.h"
 #include "errfmt.h"
 #include "refmodel.h"
 
@@ -18,7 +19,9 @@ int pb_backend_open_verilator(const pb_hw_t *hw, const pb_backend_opts_t *opts, 
 int pb_backend_open_systemc(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_backend_t **out, char *err,
                             size_t errlen) __attribute__((weak));
 
-const char *pb_backend_names(void) { return pb_backend_open_systemc ? "ref, verilator, systemc" : "ref, verilator"; }
+const char *pb_backend_names(void) {
+  return pb_backend_open_systemc ? "ref, verilator, systemc, uart" : "ref, verilator, uart";
+}
 
 /* ---- ref ---- */
 
@@ -76,6 +79,7 @@ int pb_backend_open(const char *name, const pb_hw_t *hw, const pb_backend_opts_t
     if (!pb_backend_open_systemc) return pb_fail(err, errlen, "the systemc backend is not built into this binary");
     return pb_backend_open_systemc(hw, opts, out, err, errlen);
   }
+  if (!strcmp(name, "uart")) return pb_backend_open_uart(hw, opts, out, err, errlen);
   return pb_fail(err, errlen, "unknown backend '%s' (available: %s)", name, pb_backend_names());
 }
 

@@ -6,6 +6,8 @@
  *              hardware parameters), optionally in lock step with the model
  *   systemc    the SystemC/TLM-2.0 virtual platform (sim/systemc), with the
  *              reference model or the Verilated RTL as the accelerator
+ *   uart       a board (fpga/) behind a serial port, or the Verilated board top behind a
+ *              pseudo-terminal (docs/uart.md); `host` is a shadow of the board's memory
  * The driver writes inputs and reads outputs directly in `host`, then calls
  * run() for each accelerator step of a program.
  */
@@ -37,6 +39,9 @@ typedef struct {
   const char *model;      /* systemc: accelerator model inside the platform, "ref" or "rtl" (NULL: ref) */
   const char *trace_path; /* verilator: FST trace file, or NULL */
   uint64_t max_cycles;    /* watchdog (0: the backend's default) */
+  const char *port;       /* uart: serial port, e.g. /dev/ttyUSB1 or a simulator's pseudo-terminal */
+  unsigned baud;          /* uart: baud rate (0: 3000000) */
+  unsigned timeout_ms;    /* uart: reply timeout per attempt (0: 1000 ms) */
 } pb_backend_opts_t;
 
 typedef struct pb_backend pb_backend_t;

@@ -42,7 +42,7 @@ struct pb_ctx {
   char err[ERR_BYTES];
   char backend[32];
   pb_backend_opts_t bopts;
-  char *trace_path, *model; /* copies of the options' strings */
+  char *trace_path, *model, *port; /* copies of the options' strings */
   int hw_fixed;
   pb_hw_t hw;               /* with hw_fixed: the parameters the backend was opened for */
   pb_backend_t *be;
@@ -185,12 +185,18 @@ pb_status_t pb_open(const char *backend, const pb_options_t *opts, pb_ctx_t **ou
   if (o.model && (!is_sc || (strcmp(o.model, "ref") && strcmp(o.model, "rtl"))))
     return set_err(NULL, PB_E_ARG, "pb_open: option model='%s' is for backend systemc, as \"ref\" or \"rtl\"",
                    o.model);
+  int is_uart = !strcmp(backend, "uart");
+  if ((o.port || o.baud || o.timeout_ms) && !is_uart)
+    return set_err(NULL, PB_E_ARG, "pb_open: options port, baud and timeout_ms are for backend uart, not %s", backend);
+  if (is_uart && (!o.port || !*o.port))
+    return set_err(NULL, PB_E_ARG, "pb_open: backend uart needs option port (the board's serial port)");
   pb_ctx_t *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return set_err(NULL, PB_E_NOMEM, "pb_open: out of memory");
   snprintf(ctx->backend, sizeof ctx->backend, "%s", backend);
   ctx->trace_path = dup_str(o.trace_path);
   ctx->model = dup_str(o.model);
-  if ((o.trace_path && !ctx->trace_path) || (o.model && !ctx->model)) {
+  ctx->port = dup_str(o.port);
+  if ((o.trace_path && !ctx->trace_path) || (o.model && !ctx->model) || (o.port && !ctx->port)) {
     pb_close(ctx);
     return set_err(NULL, PB_E_NOMEM, "pb_open: out of memory");
   }
@@ -198,6 +204,9 @@ pb_status_t pb_open(const char *backend, const pb_options_t *opts, pb_ctx_t **ou
   ctx->bopts.trace_path = ctx->trace_path;
   ctx->bopts.model = ctx->model;
   ctx->bopts.max_cycles = o.max_cycles;
+  ctx->bopts.port = ctx->port;
+  ctx->bopts.baud = o.baud;
+  ctx->bopts.timeout_ms = o.timeout_ms;
   if (o.hw) {
     pb_hw_t hw = {o.hw->n, o.hw->sp_rows, o.hw->acc_rows, o.hw->host_bytes};
     pb_error_t e;
@@ -244,6 +253,7 @@ void pb_close(pb_ctx_t *ctx) {
   if (ctx->be) ctx->be->close(ctx->be);
   free(ctx->trace_path);
   free(ctx->model);
+  free(ctx->port);
   free(ctx);
 }
 

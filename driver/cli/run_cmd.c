@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend_uart.h"
 #include "cli.h"
 #include "npy.h"
 #include "protobrain/protobrain.h"
@@ -28,6 +29,7 @@ static const char *me = "protobrain run";
 void pb_cli_usage_run(FILE *f) {
   fprintf(f,
           "usage: protobrain run PROG.pbin [--backend ref] --input [NAME=]IN.npy ... [--output [NAME=]OUT.npy ...]\n"
+          "       protobrain run PROG.pbin --backend uart --port /dev/ttyUSB1 [--baud 3000000] --input ...\n"
           "\n"
           "Load the program, write its input tensors, run its steps (accelerator slices and host\n"
           "operators) and write its output tensors. A float32 .npy given for an int8 tensor is quantized\n"
@@ -38,8 +40,14 @@ void pb_cli_usage_run(FILE *f) {
           "on a terminal, a progress bar is drawn there.\n"
           "\n"
           "  --backend NAME      ref (the C reference model; default), verilator (the RTL, for a\n"
-          "                      program built for one of the Verilated configurations) or systemc\n"
-          "                      (the SystemC/TLM-2.0 virtual platform, docs/systemc.md)\n"
+          "                      program built for one of the Verilated configurations), systemc\n"
+          "                      (the SystemC/TLM-2.0 virtual platform, docs/systemc.md) or uart (an\n"
+          "                      FPGA board, or the simulated board build/fpga/pb_board_sim, over a\n"
+          "                      serial line; docs/uart.md)\n"
+          "  --port DEV          uart: the serial port (/dev/ttyUSB1, or the simulator's pseudo-terminal)\n"
+          "  --baud RATE         uart: baud rate (default 3000000: the iCEBreaker's 12 MHz / 4)\n"
+          "  --timeout MS        uart: wait this long for a reply before sending a request again\n"
+          "                      (default 1000); a request is sent at most 9 times\n"
           "  --model ref|rtl     systemc: the accelerator in the platform: the C reference model timed\n"
           "                      by the timing model (default) or the Verilated RTL\n"
           "  --cosim             verilator: run the reference model in lock step and stop at the\n"
@@ -50,7 +58,8 @@ void pb_cli_usage_run(FILE *f) {
           "  --output [NAME=]F   write an output tensor to a .npy file (repeat for several)\n"
           "  --raw               write outputs as the integers the accelerator produced\n"
           "  --stats             print the performance counters, predicted and measured cycles, cycles per\n"
-          "                      sample, array utilization and throughput to stderr\n"
+          "                      sample, array utilization and throughput to stderr (uart: and the\n"
+          "                      link's requests, retransmissions and bytes moved)\n"
           "  --clock MHZ         clock for the --stats throughput figures (default 100)\n");
 }
 
@@ -191,8 +200,25 @@ static void print_stats(pb_ctx_t *ctx, const pb_program_info_t *pi, const pb_per
           (unsigned long long)s->predicted_cycles, (unsigned long long)s->cycles,
           s->predicted_cycles == s->cycles ? "equal" : "DIFFERENT", (double)s->cycles / (double)samples, util,
           s->cycles ? (double)samples * mhz * 1e6 / (double)s->cycles : 0.0, mhz);
+  pb_backend_t *be = pb_ctx_backend(ctx);
+  pb_uart_backend_stats_t us;
+  if (be && pb_backend_uart_stats(be, &us) == 0) {
+    const pb_uart_link_stats_t *l = &us.link;
+    fprintf(stderr,
+            "stats: uart link: %llu requests, %llu retries (%llu NAKs for damaged requests, %llu damaged replies, "
+            "%llu timeouts), %llu stale replies; %llu status polls; host memory: %llu bytes written, %llu read "
+            "back; wire: %llu bytes sent, %llu received\n",
+            (unsigned long long)l->requests, (unsigned long long)l->retries, (unsigned long long)l->naks,
+            (unsigned long long)l->bad_replies, (unsigned long long)l->timeouts, (unsigned long long)l->stale,
+            (unsigned long long)us.status_polls, (unsigned long long)us.mem_written, (unsigned long long)us.mem_read,
+            (unsigned long long)l->tx_bytes, (unsigned long long)l->rx_bytes);
+    if (us.board_counters_valid)
+      fprintf(stderr,
+              "stats: uart board counters (16-bit): %u good requests, %u damaged requests, %u framing errors, %u "
+              "duplicates answered from the cache\n",
+              us.board_ok, us.board_bad, us.board_uart_errors, us.board_dups);
+  }
   pb_systemc_info_t si;
-  const pb_backend_t *be = pb_ctx_backend(ctx);
   if (pb_systemc_info && be && pb_systemc_info(be, &si) == 0)
     fprintf(stderr, "stats: systemc model %s: simulated %.3f us (start writes to interrupts) = %llu cycles x %llu ps%s\n",
             si.model, (double)si.total_ps / 1e6, (unsigned long long)s->cycles, (unsigned long long)si.period_ps,
@@ -240,6 +266,17 @@ int pb_cli_run(int argc, char **argv) {
       opts.cosim = 1;
     } else if (!strcmp(a, "--model") && has_val) {
       opts.model = argv[++i];
+    } else if (!strcmp(a, "--port") && has_val) {
+      opts.port = argv[++i];
+    } else if ((!strcmp(a, "--baud") || !strcmp(a, "--timeout")) && has_val) {
+      char *end;
+      unsigned long v = strtoul(argv[++i], &end, 10);
+      if (*end || v == 0 || v > 100000000ul) {
+        fprintf(stderr, "%s: %s wants a positive integer, got '%s'\n", me, a, argv[i]);
+        return 2;
+      }
+      if (!strcmp(a, "--baud")) opts.baud = (unsigned)v;
+      else opts.timeout_ms = (unsigned)v;
     } else if (!strcmp(a, "--trace")) {
       opts.trace_path = (has_val && argv[i + 1][0] != '-') ? argv[++i] : "build/logs/trace.fst";
     } else if (!strcmp(a, "--clock") && has_val) {
@@ -274,6 +311,14 @@ int pb_cli_run(int argc, char **argv) {
   }
   if ((opts.cosim || opts.trace_path) && strcmp(backend, "verilator") != 0) {
     fprintf(stderr, "%s: --cosim and --trace need --backend verilator\n", me);
+    return 2;
+  }
+  if ((opts.port || opts.baud || opts.timeout_ms) && strcmp(backend, "uart") != 0) {
+    fprintf(stderr, "%s: --port, --baud and --timeout need --backend uart\n", me);
+    return 2;
+  }
+  if (!opts.port && !strcmp(backend, "uart")) {
+    fprintf(stderr, "%s: --backend uart needs --port DEV (a serial port or the simulator's pseudo-terminal)\n", me);
     return 2;
   }
   pb_ctx_t *ctx = NULL;

@@ -20,9 +20,8 @@ module pb_frame_rx #(
   // the held frame
   output logic        ready_o,      // a frame is held (until ack_i)
   output logic [1:0]  kind_o,       // 0 CRC good, 1 CRC bad, 2 inter-byte timeout
-  output logic        have_seq_o,   // the frame got as far as its SEQ byte (and CMD: have_cmd_o)
-  output logic        have_cmd_o,
-  output logic [7:0]  seq_o,
+  output logic        have_cmd_o,   // the frame got as far as its CMD byte
+  output logic [7:0]  seq_o,        // (0 when the frame ended before them)
   output logic [7:0]  cmd_o,
   output logic [15:0] len_o,
   output logic [31:0] a_o,
@@ -38,12 +37,15 @@ module pb_frame_rx #(
   localparam logic [7:0] SOF = 8'h7e, ESC = 8'h7d;
   localparam int TW = $clog2(TIMEOUT_CYCLES + 1);
   localparam int BW = $clog2(BUF_BYTES);
-  localparam logic [1:0] S_HUNT = 2'd0, S_BODY = 2'd1, S_HOLD = 2'd2;
+  localparam int JW = $clog2(BUF_BYTES + 9);   // payload index, saturating
+  localparam logic [2:0] S_HUNT = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CRC0 = 3'd3, S_CRC1 = 3'd4, S_HOLD = 3'd5;
   localparam logic [1:0] K_OK = 2'd0, K_CRC = 2'd1, K_TIMEOUT = 2'd2;
 
-  logic [1:0]    state_q;
-  logic          esc_q;
-  logic [16:0]   idx_q;       // body bytes received
+  logic [2:0]    state_q;
+  logic          esc_q, have_cmd_q;
+  logic [1:0]    hdr_q;       // header byte index
+  logic [15:0]   rem_q;       // payload bytes still to come
+  logic [JW-1:0] j_q;         // payload index (stops counting at its maximum)
   logic [15:0]   crc_q, crc_next;
   logic [TW-1:0] tcnt_q;
   logic [1:0]    kind_q;
@@ -54,106 +56,111 @@ module pb_frame_rx #(
   logic [7:0]    rdata_q;
 
   // one body byte (after unstuffing)
-  logic       body;
+  logic       in_frame, body;
   logic [7:0] b;
-  assign body = byte_valid_i && (state_q == S_BODY) && (byte_i != SOF) && !(byte_i == ESC && !esc_q);
-  assign b    = esc_q ? (byte_i ^ 8'h20) : byte_i;
+  assign in_frame = (state_q != S_HUNT) && (state_q != S_HOLD);
+  assign body     = byte_valid_i && in_frame && (byte_i != SOF) && !(byte_i == ESC && !esc_q);
+  assign b        = esc_q ? (byte_i ^ 8'h20) : byte_i;
 
   pb_crc16 u_crc (.crc_i(crc_q), .data_i(b), .crc_o(crc_next));
 
-  // where the byte goes
-  logic [16:0] pay_j;      // payload index when idx >= 4
-  logic        is_pay, is_last, buf_we;
-  assign pay_j   = idx_q - 17'd4;
-  assign is_pay  = (idx_q >= 17'd4) && (pay_j < {1'b0, len_q});
-  assign is_last = (idx_q >= 17'd4) && (idx_q == {1'b0, len_q} + 17'd5);
-  assign buf_we  = body && is_pay && (pay_j >= 17'd4) && (pay_j - 17'd4 < 17'(BUF_BYTES));
-
-  logic [BW-1:0] buf_waddr;
-  assign buf_waddr = BW'(pay_j - 17'd4);
+  logic buf_we;
+  assign buf_we = body && (state_q == S_PAY) && (j_q >= JW'(4)) && (j_q < JW'(BUF_BYTES + 4));
 
   always_ff @(posedge clk_i) begin
-    if (buf_we) buf_q[buf_waddr] <= b;
+    if (buf_we) buf_q[BW'(j_q - JW'(4))] <= b;
     rdata_q <= buf_q[buf_raddr_i];
   end
   assign buf_rdata_o = rdata_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q <= S_HUNT;
-      esc_q   <= 1'b0;
-      idx_q   <= 17'd0;
-      crc_q   <= 16'hffff;
-      tcnt_q  <= '0;
-      kind_q  <= K_OK;
-      seq_q   <= 8'd0;
-      cmd_q   <= 8'd0;
-      len_q   <= 16'd0;
-      rcrc_q  <= 16'd0;
-      a_q     <= 32'd0;
-      b_q     <= 32'd0;
-      v_q     <= 8'd0;
-    end else begin
-      case (state_q)
-        S_HOLD: begin
-          if (ack_i) state_q <= S_HUNT;
-        end
-        default: begin   // S_HUNT, S_BODY
-          if (byte_valid_i && byte_i == SOF) begin
-            state_q <= S_BODY;
-            esc_q   <= 1'b0;
-            idx_q   <= 17'd0;
-            crc_q   <= 16'hffff;
-            tcnt_q  <= '0;
-            seq_q   <= 8'd0;
-            cmd_q   <= 8'd0;
-            len_q   <= 16'd0;
-            a_q     <= 32'd0;
-            b_q     <= 32'd0;
-            v_q     <= 8'd0;
-          end else if (state_q == S_BODY) begin
-            if (byte_valid_i) begin
-              tcnt_q <= '0;
-              esc_q  <= (byte_i == ESC) && !esc_q;
-            end else if (tcnt_q == TW'(TIMEOUT_CYCLES - 1)) begin
-              kind_q  <= K_TIMEOUT;
-              state_q <= S_HOLD;
-            end else begin
-              tcnt_q <= tcnt_q + TW'(1);
-            end
-            if (body) begin
-              crc_q <= crc_next;
-              idx_q <= idx_q + 17'd1;
-              case (idx_q)
-                17'd0: seq_q <= b;
-                17'd1: cmd_q <= b;
-                17'd2: len_q[7:0] <= b;
-                17'd3: len_q[15:8] <= b;
-                default: begin
-                  if (is_pay) begin
-                    if (pay_j < 17'd4) a_q[pay_j[1:0]*8 +: 8] <= b;
-                    else if (pay_j < 17'd8) b_q[pay_j[1:0]*8 +: 8] <= b;
-                    else if (pay_j == 17'd8) v_q <= b;
-                  end else if (is_last) begin
-                    rcrc_q[7:0] <= b;
-                    kind_q      <= (crc_next == 16'd0) ? K_OK : K_CRC;
-                    state_q     <= S_HOLD;
-                  end else begin
-                    rcrc_q[15:8] <= b;
-                  end
-                end
-              endcase
-            end
+      state_q    <= S_HUNT;
+      esc_q      <= 1'b0;
+      have_cmd_q <= 1'b0;
+      hdr_q      <= 2'd0;
+      rem_q      <= 16'd0;
+      j_q        <= '0;
+      crc_q      <= 16'hffff;
+      tcnt_q     <= '0;
+      kind_q     <= K_OK;
+      seq_q      <= 8'd0;
+      cmd_q      <= 8'd0;
+      len_q      <= 16'd0;
+      rcrc_q     <= 16'd0;
+      a_q        <= 32'd0;
+      b_q        <= 32'd0;
+      v_q        <= 8'd0;
+    end else if (state_q == S_HOLD) begin
+      if (ack_i) state_q <= S_HUNT;
+    end else if (byte_valid_i && byte_i == SOF) begin
+      state_q    <= S_HDR;
+      esc_q      <= 1'b0;
+      have_cmd_q <= 1'b0;
+      hdr_q      <= 2'd0;
+      j_q        <= '0;
+      crc_q      <= 16'hffff;
+      tcnt_q     <= '0;
+      seq_q      <= 8'd0;
+      cmd_q      <= 8'd0;
+      len_q      <= 16'd0;
+      a_q        <= 32'd0;
+      b_q        <= 32'd0;
+      v_q        <= 8'd0;
+    end else if (in_frame) begin
+      if (byte_valid_i) begin
+        tcnt_q <= '0;
+        esc_q  <= (byte_i == ESC) && !esc_q;
+      end else if (tcnt_q == TW'(TIMEOUT_CYCLES - 1)) begin
+        kind_q  <= K_TIMEOUT;
+        state_q <= S_HOLD;
+      end else begin
+        tcnt_q <= tcnt_q + TW'(1);
+      end
+      if (body) begin
+        crc_q <= crc_next;
+        case (state_q)
+          S_HDR: begin
+            hdr_q <= hdr_q + 2'd1;
+            case (hdr_q)
+              2'd0: seq_q <= b;
+              2'd1: begin
+                cmd_q      <= b;
+                have_cmd_q <= 1'b1;
+              end
+              2'd2: len_q[7:0] <= b;
+              default: begin
+                len_q[15:8] <= b;
+                rem_q       <= {b, len_q[7:0]};
+                state_q     <= ({b, len_q[7:0]} == 16'd0) ? S_CRC0 : S_PAY;
+              end
+            endcase
           end
-        end
-      endcase
+          S_PAY: begin
+            if (j_q < JW'(4)) a_q[j_q[1:0]*8 +: 8] <= b;
+            else if (j_q < JW'(8)) b_q[j_q[1:0]*8 +: 8] <= b;
+            else if (j_q == JW'(8)) v_q <= b;
+            if (j_q != '1) j_q <= j_q + JW'(1);
+            rem_q <= rem_q - 16'd1;
+            if (rem_q == 16'd1) state_q <= S_CRC0;
+          end
+          S_CRC0: begin
+            rcrc_q[15:8] <= b;
+            state_q      <= S_CRC1;
+          end
+          default: begin   // S_CRC1
+            rcrc_q[7:0] <= b;
+            kind_q      <= (crc_next == 16'd0) ? K_OK : K_CRC;
+            state_q     <= S_HOLD;
+          end
+        endcase
+      end
     end
   end
 
   assign ready_o    = state_q == S_HOLD;
   assign kind_o     = kind_q;
-  assign have_seq_o = idx_q >= 17'd1;
-  assign have_cmd_o = idx_q >= 17'd2;
+  assign have_cmd_o = have_cmd_q;
   assign seq_o      = seq_q;
   assign cmd_o      = cmd_q;
   assign len_o      = len_q;

@@ -13,7 +13,7 @@ module pb_uart_bridge #(
   parameter longint HOST_BYTES = 64'd131072,
   parameter int CLKS_PER_BIT   = 4,
   parameter int TIMEOUT_CYCLES = 60000,   // inter-byte timeout inside a request frame
-  parameter int BUF_BYTES      = 256      // longest WRITE_MEM / READ_MEM data
+  parameter int BUF_BYTES      = 256      // longest WRITE_MEM / READ_MEM data (a power of 2)
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -32,10 +32,12 @@ module pb_uart_bridge #(
   output logic [7:0]  reg_addr_o,
   output logic [31:0] reg_wdata_o,
   input  logic [31:0] reg_rdata_i,
-  output logic        core_rst_o,   // hold the core in reset (RESET command)
+  output logic        core_rst_o,   // hold the core in reset (RESET command), registered
   output logic        busy_o        // a request is being received, executed or answered
 );
   localparam int BW = $clog2(BUF_BYTES);
+  localparam int HB = $clog2(HOST_BYTES);        // host address bits
+  localparam int PW = BW + 1;                    // reply payload length / index (<= BUF_BYTES)
   localparam logic [31:0] PROTO_VERSION = 32'd1;
   localparam logic [31:0] BOARD_ID      = 32'h4452_4250;   // "PBRD" in little-endian bytes
   // commands, replies, NAK reasons (docs/uart.md)
@@ -59,17 +61,17 @@ module pb_uart_bridge #(
   pb_uart_rx #(.CLKS_PER_BIT(CLKS_PER_BIT)) u_rx (
     .clk_i(clk_i), .rst_ni(rst_ni), .rx_i(rx_i), .valid_o(rx_valid), .data_o(rx_data), .frame_err_o(rx_ferr));
 
-  logic          f_ready, f_have_seq, f_have_cmd, f_ack, f_busy;
+  logic          f_ready, f_have_cmd, f_ack, f_busy;
   logic [1:0]    f_kind;
   logic [7:0]    f_seq, f_cmd, f_v, buf_rdata;
   logic [15:0]   f_len, f_crc;
   logic [31:0]   f_a, f_b;
-  logic [BW-1:0] buf_raddr;
+  logic [BW-1:0] bi_q;         // buffer index of WRITE_MEM
   pb_frame_rx #(.BUF_BYTES(BUF_BYTES), .TIMEOUT_CYCLES(TIMEOUT_CYCLES)) u_frx (
     .clk_i(clk_i), .rst_ni(rst_ni), .byte_valid_i(rx_valid), .byte_i(rx_data),
-    .ready_o(f_ready), .kind_o(f_kind), .have_seq_o(f_have_seq), .have_cmd_o(f_have_cmd), .seq_o(f_seq),
-    .cmd_o(f_cmd), .len_o(f_len), .a_o(f_a), .b_o(f_b), .v_o(f_v), .crc_o(f_crc), .ack_i(f_ack),
-    .buf_raddr_i(buf_raddr), .buf_rdata_o(buf_rdata), .busy_o(f_busy));
+    .ready_o(f_ready), .kind_o(f_kind), .have_cmd_o(f_have_cmd), .seq_o(f_seq), .cmd_o(f_cmd), .len_o(f_len),
+    .a_o(f_a), .b_o(f_b), .v_o(f_v), .crc_o(f_crc), .ack_i(f_ack), .buf_raddr_i(bi_q), .buf_rdata_o(buf_rdata),
+    .busy_o(f_busy));
 
   logic       t_valid, t_ready, t_idle, u_valid, u_ready, u_busy;
   logic [1:0] t_kind;
@@ -82,103 +84,110 @@ module pb_uart_bridge #(
     .busy_o(u_busy));
 
   // ---- executor state ----
-  state_t      state_q;
-  logic [31:0] i_q;          // byte index (execution or reply payload)
-  logic [15:0] plen_q;       // reply payload bytes
-  logic [7:0]  rcmd_q;       // reply CMD byte
-  logic [7:0]  status_q;     // 0 (ACK) or the NAK reason
-  logic [1:0]  src_q;        // where reply payload bytes come from
-  logic [31:0] ra_q;         // first address of a read (memory or register)
-  logic [7:0]  pb_q;         // payload byte to send
-  logic [31:0] word_q;       // register word being sent
-  logic [2:0]  rst_cnt_q;
-  logic        core_rst_q;   // registered: it drives the core's asynchronous reset
-  logic        cache_q;      // this request updates the duplicate cache
+  state_t        state_q;
+  logic [HB-1:0] addr_q;       // host address of the next memory byte
+  logic [HB:0]   rem_q;        // memory bytes still to write (WRITE_MEM, FILL_MEM)
+  logic [PW-1:0] pi_q;         // reply payload byte index
+  logic [PW-1:0] plen_q;       // reply payload bytes
+  logic [8:0]    raddr_q;      // next register to read
+  logic [7:0]    rcmd_q;       // reply CMD byte
+  logic [7:0]    status_q;     // 0 (ACK) or the NAK reason
+  logic [1:0]    src_q;        // where reply payload bytes come from
+  logic [7:0]    pb_q;         // payload byte to send
+  logic [23:0]   word_q;       // bytes 1-3 of the register word being sent
+  logic [1:0]    rst_cnt_q;
+  logic          core_rst_q;   // drives the core's asynchronous reset: a register
+  logic          cache_q;      // this request updates the duplicate cache
   // duplicate cache: the last CRC-good request and the status of its reply
-  logic        last_valid_q;
-  logic [7:0]  last_seq_q, last_status_q;
-  logic [15:0] last_crc_q;
+  logic          last_valid_q;
+  logic [7:0]    last_seq_q, last_status_q;
+  logic [15:0]   last_crc_q;
   // diagnostic counters (board registers)
-  logic [15:0] n_ok_q, n_bad_q, n_ferr_q, n_dup_q;
+  logic [15:0]   n_ok_q, n_bad_q, n_ferr_q, n_dup_q;
 
-  // ---- decisions on a held frame (used in S_DECIDE) ----
-  logic effects, known, len_ok, range_ok, needs_idle, running, dup;
-  logic [32:0] mem_end;
+  // ---- decisions on a held frame (used in S_DECIDE), in narrow arithmetic ----
+  logic          effects, known, len_ok, range_ok, needs_idle, running, dup, a_small;
+  logic [HB+1:0] a_ext, mem_end;
+  logic [HB:0]   count;        // memory bytes of the command
+  logic [BW:0]   wlen;         // WRITE_MEM data bytes: LEN - 4
+  assign wlen = f_len[BW:0] - (BW+1)'(4);
   always_comb begin
+    a_small    = f_a[31:HB] == '0;
+    a_ext      = (HB+2)'(f_a[HB-1:0]);
+    count      = (HB+1)'(f_b[HB:0]);
     known      = 1'b1;
     len_ok     = 1'b0;
     range_ok   = 1'b1;
     needs_idle = 1'b0;
     effects    = 1'b0;
-    mem_end    = 33'(f_a) + 33'(f_b);
     case (f_cmd)
       C_WRITE_MEM: begin
-        len_ok     = (f_len >= 16'd5) && (32'(f_len) <= 32'(BUF_BYTES) + 32'd4);
-        mem_end    = 33'(f_a) + 33'(f_len) - 33'd4;
-        range_ok   = 64'(mem_end) <= HOST_BYTES;
+        len_ok     = (f_len >= 16'd5) && (f_len <= 16'(BUF_BYTES + 4));
+        count      = (HB+1)'(wlen);
         needs_idle = 1'b1;
         effects    = 1'b1;
       end
       C_READ_MEM: begin
         len_ok     = f_len == 16'd8;
-        range_ok   = (f_b != 32'd0) && (f_b <= 32'(BUF_BYTES)) && (64'(mem_end) <= HOST_BYTES);
         needs_idle = 1'b1;
       end
       C_FILL_MEM: begin
         len_ok     = f_len == 16'd9;
-        range_ok   = 64'(mem_end) <= HOST_BYTES;
         needs_idle = 1'b1;
         effects    = 1'b1;
       end
       C_WRITE_REG: begin
-        len_ok   = f_len == 16'd8;
-        range_ok = (f_a < 32'h100) && (f_a[1:0] == 2'd0);
-        effects  = 1'b1;
+        len_ok  = f_len == 16'd8;
+        effects = 1'b1;
       end
-      C_READ_REG: begin
-        len_ok   = f_len == 16'd8;
-        range_ok = (f_a[1:0] == 2'd0) && (f_b != 32'd0) && (f_b <= 32'd64) && (f_a < 32'h200) &&
-                   (f_a + (f_b << 2) <= 32'h200);
-      end
+      C_READ_REG:  len_ok = f_len == 16'd8;
       C_START: begin
         len_ok     = f_len == 16'd8;
         needs_idle = 1'b1;
         effects    = 1'b1;
       end
-      C_STATUS: len_ok = f_len == 16'd0;
+      C_STATUS:    len_ok = f_len == 16'd0;
       C_RESET: begin
         len_ok  = f_len == 16'd0;
         effects = 1'b1;
       end
-      default: known = 1'b0;
+      default:     known = 1'b0;
     endcase
-    running = reg_rdata_i[1:0] == 2'd1;   // STATUS is on the register port in S_IDLE and S_DECIDE
+    mem_end = a_ext + (HB+2)'(count);
+    case (f_cmd)
+      C_WRITE_MEM: range_ok = a_small && (64'(mem_end) <= HOST_BYTES);
+      C_READ_MEM:  range_ok = a_small && (f_b != 32'd0) && (f_b <= 32'(BUF_BYTES)) && (64'(mem_end) <= HOST_BYTES);
+      C_FILL_MEM:  range_ok = a_small && (f_b[31:HB+1] == '0) && (64'(mem_end) <= HOST_BYTES);
+      C_WRITE_REG: range_ok = (f_a[31:8] == 24'd0) && (f_a[1:0] == 2'd0);
+      C_READ_REG:  range_ok = (f_a[31:9] == 23'd0) && (f_a[1:0] == 2'd0) && (f_b != 32'd0) && (f_b <= 32'd64) &&
+                              ({1'b0, f_a[8:0]} + {f_b[6:0], 2'b00} <= 10'h200);
+      default:     range_ok = 1'b1;
+    endcase
+    running = reg_rdata_i[1:0] == 2'd1;   // STATUS is on the register port outside S_T_FETCH
     dup     = effects && last_valid_q && (f_seq == last_seq_q) && (f_crc == last_crc_q);
   end
 
   // ---- register reads: core registers below 0x100, board registers above ----
-  logic [15:0] raddr;        // address of the register being read
   logic [31:0] rword;
   always_comb begin
-    case (raddr)
-      16'h100: rword = BOARD_ID;
-      16'h104: rword = PROTO_VERSION;
-      16'h108: rword = 32'(CLKS_PER_BIT);
-      16'h10c: rword = 32'(BUF_BYTES);
-      16'h110: rword = 32'(TIMEOUT_CYCLES);
-      16'h114: rword = 32'(n_ok_q);
-      16'h118: rword = 32'(n_bad_q);
-      16'h11c: rword = 32'(n_ferr_q);
-      16'h120: rword = 32'(n_dup_q);
-      default: rword = (raddr < 16'h100) ? reg_rdata_i : 32'd0;
+    case (raddr_q)
+      9'h100:  rword = BOARD_ID;
+      9'h104:  rword = PROTO_VERSION;
+      9'h108:  rword = 32'(CLKS_PER_BIT);
+      9'h10c:  rword = 32'(BUF_BYTES);
+      9'h110:  rword = 32'(TIMEOUT_CYCLES);
+      9'h114:  rword = 32'(n_ok_q);
+      9'h118:  rword = 32'(n_bad_q);
+      9'h11c:  rword = 32'(n_ferr_q);
+      9'h120:  rword = 32'(n_dup_q);
+      default: rword = raddr_q[8] ? 32'd0 : reg_rdata_i;
     endcase
   end
-  assign raddr = (state_q == S_T_FETCH) ? (ra_q[15:0] + {i_q[15:2], 2'b00}) : 16'h0004;
 
   // ---- outputs ----
   always_comb begin
     reg_we_o    = 1'b0;
-    reg_addr_o  = raddr[7:0];
+    reg_addr_o  = (state_q == S_T_FETCH) ? raddr_q[7:0] : 8'h04;
     reg_wdata_o = f_b;
     case (state_q)
       S_WREG: begin
@@ -203,11 +212,10 @@ module pb_uart_bridge #(
     endcase
   end
 
-  assign buf_raddr       = BW'(i_q);
-  assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL && i_q != f_b) ||
+  assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL && rem_q != '0) ||
                            (state_q == S_T_FETCH && src_q == SRC_MEM);
   assign mem_req_we_o    = state_q != S_T_FETCH;
-  assign mem_req_addr_o  = ((state_q == S_T_FETCH) ? ra_q : f_a) + i_q;
+  assign mem_req_addr_o  = 32'(addr_q);
   assign mem_req_wdata_o = (state_q == S_FILL) ? f_v : buf_rdata;
   assign core_rst_o      = core_rst_q;
   assign busy_o          = f_busy || (state_q != S_IDLE) || !t_idle || u_busy;
@@ -231,11 +239,11 @@ module pb_uart_bridge #(
       end
       S_T_LEN0: begin
         t_valid = 1'b1;
-        t_data  = plen_q[7:0];
+        t_data  = 8'(plen_q);
       end
       S_T_LEN1: begin
         t_valid = 1'b1;
-        t_data  = plen_q[15:8];
+        t_data  = 8'(16'(plen_q) >> 8);
       end
       S_T_PUSH: t_valid = 1'b1;
       S_T_END: begin
@@ -247,23 +255,22 @@ module pb_uart_bridge #(
   end
   assign f_ack = (state_q == S_T_END) && t_ready;
 
-  // the next payload byte of a register read
-  logic [31:0] rw;
-  assign rw = (i_q[1:0] == 2'd0) ? rword : word_q;
-
   // ---- the executor ----
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q       <= S_IDLE;
-      i_q           <= 32'd0;
-      plen_q        <= 16'd0;
+      addr_q        <= '0;
+      rem_q         <= '0;
+      bi_q          <= '0;
+      pi_q          <= '0;
+      plen_q        <= '0;
+      raddr_q       <= 9'd0;
       rcmd_q        <= 8'd0;
       status_q      <= 8'd0;
       src_q         <= SRC_NONE;
-      ra_q          <= 32'd0;
       pb_q          <= 8'd0;
-      word_q        <= 32'd0;
-      rst_cnt_q     <= 3'd0;
+      word_q        <= 24'd0;
+      rst_cnt_q     <= 2'd0;
       core_rst_q    <= 1'b0;
       cache_q       <= 1'b0;
       last_valid_q  <= 1'b0;
@@ -277,25 +284,27 @@ module pb_uart_bridge #(
     end else begin
       if (rx_ferr) n_ferr_q <= n_ferr_q + 16'd1;
       case (state_q)
-        S_IDLE: begin
-          i_q <= 32'd0;
-          if (f_ready) state_q <= S_DECIDE;
-        end
+        S_IDLE: if (f_ready) state_q <= S_DECIDE;
 
         S_DECIDE: begin
           // defaults: an ACK without data, sent right away, remembered for duplicates
           rcmd_q   <= f_cmd | 8'h80;
           status_q <= 8'd0;
-          plen_q   <= 16'd0;
+          plen_q   <= '0;
+          pi_q     <= '0;
           src_q    <= SRC_NONE;
           cache_q  <= f_kind == K_OK;
+          addr_q   <= f_a[HB-1:0];
+          rem_q    <= count;
+          bi_q     <= '0;
+          raddr_q  <= f_a[8:0];
           state_q  <= S_T_SOF;
           if (f_kind != K_OK) begin
-            n_bad_q <= n_bad_q + 16'd1;
-            rcmd_q  <= R_NAK;
+            n_bad_q  <= n_bad_q + 16'd1;
+            rcmd_q   <= R_NAK;
             status_q <= (f_kind == K_CRC) ? E_CRC : E_TIMEOUT;
-            plen_q  <= 16'd2;
-            src_q   <= SRC_NAK;
+            plen_q   <= PW'(2);
+            src_q    <= SRC_NAK;
           end else begin
             n_ok_q <= n_ok_q + 16'd1;
             if (dup) begin
@@ -304,13 +313,13 @@ module pb_uart_bridge #(
               if (last_status_q != 8'd0) begin
                 rcmd_q   <= R_NAK;
                 status_q <= last_status_q;
-                plen_q   <= 16'd2;
+                plen_q   <= PW'(2);
                 src_q    <= SRC_NAK;
               end
             end else if (!known || !len_ok || !range_ok || (needs_idle && running)) begin
               rcmd_q   <= R_NAK;
               status_q <= !known ? E_COMMAND : !len_ok ? E_LENGTH : !range_ok ? E_RANGE : E_BUSY;
-              plen_q   <= 16'd2;
+              plen_q   <= PW'(2);
               src_q    <= SRC_NAK;
             end else begin
               case (f_cmd)
@@ -319,24 +328,22 @@ module pb_uart_bridge #(
                 C_WRITE_REG: state_q <= S_WREG;
                 C_START:     state_q <= S_START_A;
                 C_RESET: begin
-                  rst_cnt_q  <= 3'd0;
+                  rst_cnt_q  <= 2'd0;
                   core_rst_q <= 1'b1;
                   state_q    <= S_RESET;
                 end
                 C_READ_MEM: begin
                   src_q  <= SRC_MEM;
-                  ra_q   <= f_a;
-                  plen_q <= f_b[15:0];
+                  plen_q <= PW'(f_b[BW:0]);
                 end
                 C_READ_REG: begin
                   src_q  <= SRC_REG;
-                  ra_q   <= f_a;
-                  plen_q <= {f_b[13:0], 2'b00};
+                  plen_q <= PW'({f_b[6:0], 2'b00});
                 end
                 C_STATUS: begin
-                  src_q  <= SRC_REG;
-                  ra_q   <= 32'h4;
-                  plen_q <= 16'd60;     // STATUS .. STALLS (0x04 .. 0x3c)
+                  src_q   <= SRC_REG;
+                  raddr_q <= 9'h004;
+                  plen_q  <= PW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
                 end
                 default: ;
               endcase
@@ -344,18 +351,24 @@ module pb_uart_bridge #(
           end
         end
 
-        // WRITE_MEM: buffer byte i (registered read) -> host memory
+        // WRITE_MEM: buffer byte (registered read) -> host memory, one byte at a time
         S_WBUF: state_q <= S_WMEM;
         S_WMEM: begin
           if (mem_req_ready_i) begin
-            i_q     <= i_q + 32'd1;
-            state_q <= (i_q + 32'd1 == 32'(f_len) - 32'd4) ? S_T_SOF : S_WBUF;
+            addr_q  <= addr_q + HB'(1);
+            bi_q    <= bi_q + BW'(1);
+            rem_q   <= rem_q - (HB+1)'(1);
+            state_q <= (rem_q == (HB+1)'(1)) ? S_T_SOF : S_WBUF;
           end
         end
 
         S_FILL: begin
-          if (i_q == f_b) state_q <= S_T_SOF;
-          else if (mem_req_ready_i) i_q <= i_q + 32'd1;
+          if (rem_q == '0) begin
+            state_q <= S_T_SOF;
+          end else if (mem_req_ready_i) begin
+            addr_q <= addr_q + HB'(1);
+            rem_q  <= rem_q - (HB+1)'(1);
+          end
         end
 
         S_WREG:     state_q <= S_T_SOF;
@@ -363,32 +376,35 @@ module pb_uart_bridge #(
         S_START_L:  state_q <= S_START_GO;
         S_START_GO: state_q <= S_T_SOF;
         S_RESET: begin
-          rst_cnt_q <= rst_cnt_q + 3'd1;
-          if (rst_cnt_q == 3'd3) begin
+          rst_cnt_q <= rst_cnt_q + 2'd1;
+          if (rst_cnt_q == 2'd3) begin
             core_rst_q <= 1'b0;
             state_q    <= S_T_SOF;
           end
         end
 
         // ---- the reply ----
-        S_T_SOF: begin
-          i_q <= 32'd0;
-          if (t_ready) state_q <= S_T_SEQ;
-        end
+        S_T_SOF:  if (t_ready) state_q <= S_T_SEQ;
         S_T_SEQ:  if (t_ready) state_q <= S_T_CMD;
         S_T_CMD:  if (t_ready) state_q <= S_T_LEN0;
         S_T_LEN0: if (t_ready) state_q <= S_T_LEN1;
-        S_T_LEN1: if (t_ready) state_q <= (plen_q == 16'd0) ? S_T_END : S_T_FETCH;
+        S_T_LEN1: if (t_ready) state_q <= (plen_q == '0) ? S_T_END : S_T_FETCH;
         S_T_FETCH: begin
           case (src_q)
             SRC_MEM: if (mem_req_ready_i) state_q <= S_T_MEMWAIT;
-            SRC_REG: begin
-              word_q  <= rw;
-              pb_q    <= rw[i_q[1:0]*8 +: 8];
+            SRC_REG: begin   // a register word is read at its first byte
+              if (pi_q[1:0] == 2'd0) begin
+                pb_q    <= rword[7:0];
+                word_q  <= rword[31:8];
+                raddr_q <= raddr_q + 9'd4;
+              end else begin
+                pb_q   <= word_q[7:0];
+                word_q <= word_q >> 8;
+              end
               state_q <= S_T_PUSH;
             end
             default: begin   // SRC_NAK: reason, then the request's CMD (0 if it got no CMD byte)
-              pb_q    <= (i_q == 32'd0) ? status_q : (f_have_cmd ? f_cmd : 8'd0);
+              pb_q    <= (pi_q == '0) ? status_q : (f_have_cmd ? f_cmd : 8'd0);
               state_q <= S_T_PUSH;
             end
           endcase
@@ -396,13 +412,14 @@ module pb_uart_bridge #(
         S_T_MEMWAIT: begin
           if (mem_rsp_valid_i) begin
             pb_q    <= mem_rsp_data_i;
+            addr_q  <= addr_q + HB'(1);
             state_q <= S_T_PUSH;
           end
         end
         S_T_PUSH: begin
           if (t_ready) begin
-            i_q     <= i_q + 32'd1;
-            state_q <= (i_q + 32'd1 == 32'(plen_q)) ? S_T_END : S_T_FETCH;
+            pi_q    <= pi_q + PW'(1);
+            state_q <= (pi_q + PW'(1) == plen_q) ? S_T_END : S_T_FETCH;
           end
         end
         S_T_END: begin
@@ -420,9 +437,6 @@ module pb_uart_bridge #(
       endcase
     end
   end
-
-  logic unused;
-  assign unused = f_have_seq ^ (|f_b[31:16]);
 endmodule
 
 `default_nettype wire

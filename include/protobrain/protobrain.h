@@ -111,17 +111,21 @@ typedef struct {
   int cosim;                  /* verilator: run the C model in lock step, stop at the first difference */
   const char *trace_path;     /* verilator: write an FST waveform here (NULL: none) */
   const char *model;          /* systemc: the accelerator in the platform, "ref" (NULL) or "rtl" */
-  uint64_t max_cycles;        /* verilator: watchdog per accelerator run (0: the backend's default) */
+  uint64_t max_cycles;        /* verilator, uart: watchdog per accelerator run (0: the backend's default) */
+  const char *port;           /* uart: the serial port of the board, e.g. "/dev/ttyUSB1" (required for uart) */
+  unsigned baud;              /* uart: baud rate (0: 3000000) */
+  unsigned timeout_ms;        /* uart: reply timeout of one attempt (0: 1000); a request is sent at most 9 times */
 } pb_options_t;
 
-#define PB_OPTIONS_INIT {sizeof(pb_options_t), NULL, 0, NULL, NULL, 0}
+#define PB_OPTIONS_INIT {sizeof(pb_options_t), NULL, 0, NULL, NULL, 0, NULL, 0, 0}
 
-/* The backends this library was built with, for messages: "ref, verilator". */
+/* The backends this library was built with, for messages: "ref, verilator, uart". */
 const char *pb_backends(void);
 
 /*
  * Create a context on backend `backend` ("ref": the C reference model;
- * "verilator": the Verilated RTL; "systemc" when linked in). With opts->hw
+ * "verilator": the Verilated RTL; "uart": a board behind opts->port,
+ * docs/uart.md; "systemc" when linked in). With opts->hw
  * the backend is opened now; without, at each load with the program's
  * parameters. On failure *ctx is NULL and pb_last_error(NULL) says why
  * (PB_E_BACKEND: unknown name, listing the available ones;

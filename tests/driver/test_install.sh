@@ -60,7 +60,7 @@ done
 head -1 $T/want.txt | sed 's/^/    /'
 check_fails "the example: a missing program" "pb_load_file: cannot open '$T/none.pbin'" \
   env LD_LIBRARY_PATH=$P/lib $T/ex/classify $T/none.pbin build/data/test_x.npy
-check_fails "the example: an unknown backend" "unknown backend 'tpu' (available: ref, verilator)" \
+check_fails "the example: an unknown backend" "unknown backend 'tpu' (available: ref, verilator, uart)" \
   env LD_LIBRARY_PATH=$P/lib $T/ex/classify $T/cnn16.pbin build/data/test_x.npy 0 tpu
 
 # the interface: exactly the header's functions, nothing internal
