@@ -22,6 +22,7 @@ FRTL=$(ls fpga/rtl/*.sv | tr "\n" " ")
 
 # ---- Verilator host-memory bench: build in the background while lint runs ----
 bench_build() { # N
+  mkdir -p "build/fpga/tb_host_mem/n$1" # Verilator makes only the last level of --Mdir
   "$VERILATOR" --cc --exe --build -j 2 -Wall -Wno-fatal --x-assign unique --x-initial unique -Ifpga/rtl \
     --top-module tb_host_mem_top -GN="$1" -CFLAGS "-O1 -std=c++17 -DTB_N=$1" -MAKEFLAGS OPT_FAST=-O1 \
     -MAKEFLAGS OPT_SLOW=-O0 --Mdir "build/fpga/tb_host_mem/n$1" -o tb_host_mem tests/fpga/host_mem/tb_host_mem_top.sv \
