@@ -97,7 +97,7 @@ if sim_start faults_kill; then
   else
     wait "$RUN_PID"; rc=$?
     check "board gone: exit 1 within $(( $(date +%s) - t0 )) s" test $rc = 1
-    check "... with an error naming the port" grep -qE "uart $PORT: (the port failed or closed|no valid reply)" $T/k.log
+    check "... with an error naming the port" grep -qE "uart $PORT: (the port failed or closed|no valid reply|cannot send)" $T/k.log
     grep -o 'uart .*' $T/k.log | head -1
     check "... no output file" test ! -e $T/k.npy
   fi
