@@ -112,6 +112,18 @@ static uint32_t rnd_base(Rng &g, uint64_t limit, uint64_t extent) {
   default: return (uint32_t)g.below(top + 1);
   }
 }
+// The random context of an instruction: its PC, a refill of the rows it reads, the gap before it, the host port's
+// readiness in mode b.
+static Instr rnd_context(Rng &g, Instr &x) {
+  x.pc = g.u32();
+  if (g.chance(40)) x.sp_fill_seed = g.next() | 1;
+  uint64_t r = g.below(100);
+  x.gap = r < 60 ? 0 : r < 85 ? 1 : (int)g.range(2, 5);
+  static const int readies[] = {90, 60, 30, 10};
+  x.ready_pct = readies[g.below(4)];
+  return x;
+}
+
 static Instr gen_store_acc(Rng &g) {
   Instr x;
   memset(&x.in, 0, sizeof x.in);
@@ -126,13 +138,7 @@ static Instr gen_store_acc(Rng &g) {
   set_field(&x.in, "acc_addr", rnd_base(g, ROWS16, rows));
   set_field(&x.in, "host_stride", (int64_t)stride);
   set_field(&x.in, "host_addr", rnd_base(g, HOST, (uint64_t)(rows - 1) * stride + bytes));
-  x.pc = g.u32();
-  if (g.chance(40)) x.sp_fill_seed = g.next() | 1;
-  uint64_t r = g.below(100);
-  x.gap = r < 60 ? 0 : r < 85 ? 1 : (int)g.range(2, 5);
-  static const int readies[] = {90, 60, 30, 10};
-  x.ready_pct = readies[g.below(4)];
-  return x;
+  return rnd_context(g, x);
 }
 
 static Instr gen(Rng &g) {
@@ -159,13 +165,7 @@ static Instr gen(Rng &g) {
   set_field(&x.in, "sp_addr", rnd_base(g, ROWS16, rows));
   set_field(&x.in, "host_stride", (int64_t)stride);
   set_field(&x.in, "host_addr", rnd_base(g, HOST, (uint64_t)(rows - 1) * stride + cols));
-  x.pc = g.u32();
-  if (g.chance(40)) x.sp_fill_seed = g.next() | 1;
-  uint64_t r = g.below(100);
-  x.gap = r < 60 ? 0 : r < 85 ? 1 : (int)g.range(2, 5);
-  static const int readies[] = {90, 60, 30, 10};
-  x.ready_pct = readies[g.below(4)];
-  return x;
+  return rnd_context(g, x);
 }
 
 // ---- the test bench ----
