@@ -76,14 +76,14 @@ fi
 # harnesses still run in seconds.
 VFLAGS=(--cc --exe --build -j 2 -Wall -Wno-fatal --x-assign unique --x-initial unique -Irtl
         -MAKEFLAGS OPT_FAST=-O1 -MAKEFLAGS OPT_SLOW=-O0 -MAKEFLAGS OPT_GLOBAL=-O1)
-build() { # build NAME UNIT N
-  local tb srcs
+build() { # build NAME UNIT N [RQ_LANES]
+  local tb srcs gl="" l=${4:-$3}
   case $2 in
-    ld) tb=tb_ld; srcs="rtl/pb_ld_unit.sv rtl/pb_requant.sv" ;;
+    ld) tb=tb_ld; srcs="rtl/pb_ld_unit.sv rtl/pb_requant.sv"; gl="-GRQ_LANES=$l" ;;
     *)  tb=tb_st; srcs="rtl/pb_st_unit.sv" ;;
   esac
-  "$VERILATOR" "${VFLAGS[@]}" --top-module "pb_$2_unit" -GN="$3" \
-    -CFLAGS "-O1 -std=c++17 -Wall -I$ROOT/include -I$ROOT/sim -DPB_N=$3" \
+  "$VERILATOR" "${VFLAGS[@]}" --top-module "pb_$2_unit" -GN="$3" $gl \
+    -CFLAGS "-O1 -std=c++17 -Wall -I$ROOT/include -I$ROOT/sim -DPB_N=$3 -DPB_RQ_LANES=$l" \
     -LDFLAGS "$LIB -lprotobuf-c -lopenblas -lm" \
     --Mdir "$B/$1" -o "$tb" $srcs "$ROOT/$SRC/$tb.cpp"
 }
