@@ -11,7 +11,7 @@
 // Stages (the step numbers are those of common/requant.c and docs/arithmetic.md):
 //   1  a = acc + bias (wraps); steps 0, 1, 3: zero test, sign and magnitude of a, unpack m
 //   2  step 2: f32(a): clz (priority encoder), left-align, round to 24 bits (RNE), renormalize
-//   3  step 4: 24 x 24 -> 48-bit product; exponent sum e_a + exp(m)
+//   3  step 4: 24 x 24 -> 48-bit product (Karatsuba: three 13 x 13 multiplies); exponent sum
 //   4  steps 5-7: f32() of the product, rne() to an integer, saturate, sign, + zp, clamp
 //
 // Exponents are kept biased by +127 (the binary32 bias), so they are unsigned: the product's
@@ -153,12 +153,26 @@ module pb_requant (
 
   // ---------------------------------------------------------------------------------------------
   // Stage 3: step 4, prod = sig_a * sig_m in [2^46, 2^48); exponent sum e_a + e_m + 127.
+  //   Karatsuba on 12-bit halves, a = a1 2^12 + a0, m = m1 2^12 + m0:
+  //   prod = a1 m1 2^24 + ((a1 + a0)(m1 + m0) - a1 m1 - a0 m0) 2^12 + a0 m0.
+  //   Three multiplies of at most 13 x 13 bits instead of one 24 x 24: each fits one iCE40
+  //   SB_MAC16 or ECP5 MULT18X18D (a 24 x 24 multiply takes four), for about 100 adder LUTs.
   // ---------------------------------------------------------------------------------------------
   logic [47:0] prod3_d;
   logic [8:0]  xs3_d;     // e_a + exp(m): xb without the +1 for prod[47], 1 .. 285
+  logic [12:0] ka_s, km_s;             // a1 + a0, m1 + m0
+  logic [23:0] kp_hi, kp_lo;           // a1 m1, a0 m0
+  logic [25:0] kp_mid;                 // (a1 + a0)(m1 + m0)
+  logic [25:0] k_cross;                // a1 m0 + a0 m1 < 2^25
 
   always_comb begin
-    prod3_d = {24'd0, sig_a2_q} * {24'd0, sig_m2_q};
+    ka_s    = {1'b0, sig_a2_q[23:12]} + {1'b0, sig_a2_q[11:0]};
+    km_s    = {1'b0, sig_m2_q[23:12]} + {1'b0, sig_m2_q[11:0]};
+    kp_hi   = {12'd0, sig_a2_q[23:12]} * {12'd0, sig_m2_q[23:12]};
+    kp_lo   = {12'd0, sig_a2_q[11:0]} * {12'd0, sig_m2_q[11:0]};
+    kp_mid  = {13'd0, ka_s} * {13'd0, km_s};
+    k_cross = kp_mid - {2'd0, kp_hi} - {2'd0, kp_lo};
+    prod3_d = {kp_hi, kp_lo} + {10'd0, k_cross, 12'd0};
     xs3_d   = {3'd0, e_a2_q} + {1'b0, exp_m2_q};
   end
 
