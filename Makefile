@@ -121,7 +121,7 @@ $(BUILD)/rtl-tests/%: tests/rtl/%.c tests/rtl/cosim_util.h $(TESTLIB_OBJ) $(BUIL
 
 vsim: $(VSIM_OBJ) ## build the Verilated core for every simulation configuration
 
-all: $(CLI) $(TEST_BIN) ## build the CLI (build/protobrain) and the C tests
+all: $(CLI) $(TEST_BIN) $(LIBPB) $(EXAMPLES) ## build the CLI (build/protobrain), libprotobrain (build/libprotobrain.a, .so), the example and the C tests
 
 help: ## list the targets
 	@echo "Protobrain make targets:"

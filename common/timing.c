@@ -80,6 +80,11 @@ void pb_timing_footprint(const pb_hw_t *hw, const pb_instr_t *in, pb_tm_range_t 
     *wr = host2d((uint64_t)F(STORE_host_addr), (uint64_t)F(STORE_rows), (uint64_t)F(STORE_host_stride),
                  (uint64_t)F(STORE_cols));
     break;
+  case PB_OP_STORE_ACC:
+    *rd = range(PB_TM_ACC, (uint64_t)F(STORE_ACC_acc_addr), (uint64_t)(F(STORE_ACC_acc_addr) + F(STORE_ACC_rows)));
+    *wr = host2d((uint64_t)F(STORE_ACC_host_addr), (uint64_t)F(STORE_ACC_rows), (uint64_t)F(STORE_ACC_host_stride),
+                 4 * (uint64_t)F(STORE_ACC_cols));
+    break;
   case PB_OP_SYNC:
   case PB_OP_HALT:
     break;
@@ -96,6 +101,8 @@ int64_t pb_timing_duration(const pb_hw_t *hw, const pb_instr_t *in) {
   case PB_OP_WEIGHTS: return n;                      /* scratchpad reads s..s+N-1 */
   case PB_OP_MATMUL: return F(MATMUL_rows);          /* scratchpad reads s..s+R-1 (feeding) */
   case PB_OP_STORE: return F(STORE_rows) + 1;        /* reads s..s+R-1, host writes s+1..s+R */
+  case PB_OP_STORE_ACC: /* B = ceil(4*cols / N) beats per row: row r read in s+B*r, beats s+1 .. s+B*rows */
+    return F(STORE_ACC_rows) * ((4 * F(STORE_ACC_cols) + n - 1) / n) + 1;
   case PB_OP_SYNC:
   case PB_OP_HALT: return 0;
   }
@@ -125,6 +132,9 @@ static int64_t earliest(const pb_timing_t *t, const pb_instr_t *in, pb_unit_t un
   if (in->op == PB_OP_LOAD_ACC) c = MAX(c, MAX(t->busy_end[PB_UNIT_EX], t->drain_end) + 1); /* shares the write port */
   if (in->op == PB_OP_MATMUL && t->ld_is_load_acc) c = MAX(c, t->busy_end[PB_UNIT_LD] + 1);
   if (in->op == PB_OP_WEIGHTS) c = MAX(c, t->buf_end[!t->wsel] + 1); /* the shadow buffer must be out of use */
+  /* ACTIVATE and STORE_ACC share one accumulator read port: each waits for the other to finish */
+  if (in->op == PB_OP_STORE_ACC && t->ld_is_activate) c = MAX(c, t->busy_end[PB_UNIT_LD] + 1);
+  if (in->op == PB_OP_ACTIVATE && t->st_is_store_acc) c = MAX(c, t->busy_end[PB_UNIT_ST] + 1);
   return c;
 }
 
@@ -142,6 +152,8 @@ int64_t pb_timing_issue(pb_timing_t *t, const pb_instr_t *in) {
     t->rd[unit] = rd;
     t->wr[unit] = unit == PB_UNIT_EX ? range(PB_TM_NONE, 0, 0) : wr; /* EX writes are tracked by acc_box */
     if (unit == PB_UNIT_LD) t->ld_is_load_acc = in->op == PB_OP_LOAD_ACC;
+    if (unit == PB_UNIT_LD) t->ld_is_activate = in->op == PB_OP_ACTIVATE;
+    if (unit == PB_UNIT_ST) t->st_is_store_acc = in->op == PB_OP_STORE_ACC;
     if (in->op == PB_OP_CONFIG) t->serialize_end = t->busy_end[PB_UNIT_LD];
     if (in->op == PB_OP_WEIGHTS) t->wpending = 1;
     if (in->op == PB_OP_MATMUL) {

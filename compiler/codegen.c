@@ -130,6 +130,26 @@ static void e_config(cg_t *c, int64_t zp, int64_t lo, int64_t hi, int64_t addr) 
   put(c, PB_OP_CONFIG, f, 4);
 }
 static void e_halt(cg_t *c) { put(c, PB_OP_HALT, NULL, 0); }
+static void e_load_acc(cg_t *c, int64_t acc_addr, int64_t rows, int64_t stride, int64_t addr) {
+  const pb_hw_t *h = c->hw;
+  if (rows < 1 || acc_addr + rows > h->acc_rows || addr < 0 || stride > 0xFFFFFF ||
+      (uint64_t)addr + (uint64_t)(rows - 1) * (uint64_t)stride + 4u * h->n > h->host_bytes) {
+    fail(c, "internal: LOAD_ACC out of range");
+    return;
+  }
+  int64_t f[] = {acc_addr, rows, stride, addr};
+  put(c, PB_OP_LOAD_ACC, f, 4);
+}
+static void e_store_acc(cg_t *c, int64_t cols, int64_t acc_addr, int64_t rows, int64_t stride, int64_t addr) {
+  const pb_hw_t *h = c->hw;
+  if (rows < 1 || cols < 1 || cols > h->n || acc_addr + rows > h->acc_rows || addr < 0 || stride > 0xFFFFFF ||
+      (uint64_t)addr + (uint64_t)(rows - 1) * (uint64_t)stride + 4u * (uint64_t)cols > h->host_bytes) {
+    fail(c, "internal: STORE_ACC out of range");
+    return;
+  }
+  int64_t f[] = {cols, acc_addr, rows, rows > 1 ? stride : 0, addr};
+  put(c, PB_OP_STORE_ACC, f, 5);
+}
 
 /* ---- tiling of one matmul layer ---- */
 
@@ -149,7 +169,8 @@ typedef struct {
   int64_t acc_blocks;          /* accumulator blocks of m*Pc rows */
   int64_t sp_x, sp_w, sp_y;    /* scratchpad regions */
   int64_t sp_used, acc_used;
-  uint64_t w_addr, cfg_addr;   /* host: tiles [CT][KT][N][N], CONFIG tables [CT][N] */
+  uint64_t w_addr, cfg_addr;   /* host: tiles [CT][KT][N][N], CONFIG tables [CT][N] (raw layers: int32 bias [CT][N]),
+                                  then a bias matrix's int32 rows [brows][CT*N] (layers with one) */
   uint64_t w_bytes, cfg_bytes;
 } mm_plan_t;
 
@@ -253,8 +274,19 @@ static int plan_chunks(cg_t *c, const lir_layer_t *L, mm_plan_t *p) {
 static int layer_consts(cg_t *c, const lir_layer_t *L, const mm_plan_t *p, uint8_t **wbytes, uint8_t **cfg) {
   int64_t N = c->hw->n, Kp = L->reps * L->K, M = L->Cout;
   *wbytes = calloc((size_t)(p->CT * p->KT * N * N), 1);
-  *cfg = calloc((size_t)(p->CT * N), PB_CFG_ENTRY_BYTES);
+  *cfg = calloc((size_t)(p->CT * N * PB_CFG_ENTRY_BYTES + (L->bmat ? L->brows * p->CT * N * 4 : 0)), 1);
   if (!*wbytes || !*cfg) return fail(c, "out of memory");
+  if (L->bmat) { /* bias matrix rows, padded to CT*N lanes (LOAD_ACC reads N lanes per row) */
+    uint8_t *bm = *cfg + p->CT * N * PB_CFG_ENTRY_BYTES;
+    for (int64_t r = 0; r < L->brows; r++)
+      for (int64_t m = 0; m < M; m++)
+        for (int k = 0; k < 4; k++)
+          bm[(r * p->CT * N + m) * 4 + k] = (uint8_t)((uint32_t)L->bmat[r * M + m] >> (8 * k));
+  }
+  if (L->raw) { /* LOAD_ACC rows: bias[c] as int32, N per column tile */
+    for (int64_t m = 0; m < M; m++)
+      for (int k = 0; k < 4; k++) (*cfg)[4 * m + k] = (uint8_t)((uint32_t)L->bias[m] >> (8 * k));
+  }
   for (int64_t ct = 0; ct < p->CT; ct++)
     for (int64_t kt = 0; kt < p->KT; kt++)
       for (int64_t k = 0; k < N; k++) {
@@ -263,7 +295,7 @@ static int layer_consts(cg_t *c, const lir_layer_t *L, const mm_plan_t *p, uint8
         uint8_t *row = *wbytes + ((ct * p->KT + kt) * N + k) * N;
         for (int64_t j = 0; j < N && ct * N + j < M; j++) row[j] = (uint8_t)L->w[kk * M + ct * N + j];
       }
-  for (int64_t m = 0; m < M; m++) {
+  for (int64_t m = 0; m < M && !L->raw; m++) {
     uint8_t *e = *cfg + m * PB_CFG_ENTRY_BYTES;
     uint32_t b = (uint32_t)L->bias[m], f;
     memcpy(&f, &L->mult[m], 4);
@@ -325,6 +357,13 @@ static void tail(cg_t *c, const lir_layer_t *L, const mm_plan_t *p, const geo_t 
                  run_t *runs) {
   int64_t N = c->hw->n;
   int64_t acc = acc_block(p, ct), y = p->sp_y + (ct % 2) * p->Pc;
+  if (L->raw) { /* int32 sums straight to host: lanes of this column tile, 4 bytes each */
+    int64_t lanes = L->Cout - ct * N < N ? L->Cout - ct * N : N;
+    int nr = make_runs(L, g, p0, p0 + np, 1, runs);
+    for (int r = 0; r < nr; r++)
+      e_store_acc(c, lanes, acc + runs[r].r0, runs[r].n, runs[r].stride, runs[r].addr + ct * N * 4);
+    return;
+  }
   e_config(c, L->zp, L->lo, L->hi, (int64_t)p->cfg_addr + ct * N * PB_CFG_ENTRY_BYTES);
   e_activate(c, p->m, y, np, acc, np);
   int64_t cols = L->Cout - ct * N < N ? L->Cout - ct * N : N;
@@ -419,7 +458,12 @@ static void emit_layer(cg_t *c, const lir_layer_t *L, const mm_plan_t *p, const 
         else
           e_weights(c, p->sp_w + (s % 2) * N);
         if (!p->resident && s + 1 < total) load_wtile(c, p, seq[(s + 1) % nsteps], (s + 1) % 2);
-        e_matmul(c, kt > 0, xbase + (kt - k0) * mc, mc, acc_block(p, ct));
+        if (L->raw && kt == 0) /* raw sums: the bias goes into the accumulator first, one row repeated */
+          e_load_acc(c, acc_block(p, ct), mc, 0, (int64_t)p->cfg_addr + ct * N * 4);
+        if (L->bmat && kt == 0) /* a bias matrix: the rows of these output rows go into the accumulator first */
+          e_load_acc(c, acc_block(p, ct), mc, CT * N * 4,
+                     (int64_t)p->cfg_addr + CT * N * PB_CFG_ENTRY_BYTES + (p0 * CT * N + ct * N) * 4);
+        e_matmul(c, kt > 0 || L->raw || L->bmat, xbase + (kt - k0) * mc, mc, acc_block(p, ct));
         int64_t upto = nnxt * (i + 1) / usteps;
         emit_loads(c, nxt, done, upto);
         done = upto;
@@ -664,7 +708,7 @@ int pb_codegen(lir_t *l, const pb_hw_t *hw, pb_program_t *P, FILE *log, char *er
       goto out;
     mm_plan_t *p = &plans[i];
     p->w_bytes = (uint64_t)(p->CT * p->KT) * hw->n * hw->n;
-    p->cfg_bytes = (uint64_t)p->CT * hw->n * PB_CFG_ENTRY_BYTES;
+    p->cfg_bytes = (uint64_t)p->CT * hw->n * PB_CFG_ENTRY_BYTES + (L->bmat ? (uint64_t)(L->brows * p->CT) * hw->n * 4 : 0);
     p->w_addr = addr;
     p->cfg_addr = addr + up(p->w_bytes, ALIGN);
     addr = up(p->cfg_addr + p->cfg_bytes, ALIGN);

@@ -32,6 +32,7 @@ void lir_free(lir_t *l) {
     lir_layer_t *y = &l->layers[i];
     free(y->w);
     free(y->bias);
+    free(y->bmat);
     free(y->mult);
     free(y->seg);
   }

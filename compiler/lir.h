@@ -99,6 +99,10 @@ typedef struct {
   /* output pixel (b, py, px) channel c lands at out_base + b*obstride + py*oystep + px*oxstep + c */
   int64_t out_base, oystep, oxstep;
   int acc_may_wrap;     /* worst-case accumulator exceeds int32 (a warning was printed) */
+  int32_t *bmat;        /* Gemm bias matrix [brows][Cout] (owned), or NULL: LOAD_ACC'ed before the first MATMUL */
+  int64_t brows;        /* = output rows of the layer (nb * OH * OW) */
+  int raw;              /* int32 output (MatMulInteger, ConvInteger): bias + sums leave by STORE_ACC, unrequantized;
+                           out_base/oystep/oxstep in bytes of int32 elements, channel c at + 4c */
   /* ---- LL_HOST ---- */
   unsigned hop;         /* PB_HOP_* */
   int n_in, n_out;

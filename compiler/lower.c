@@ -153,7 +153,8 @@ static int new_act(lctx_t *c, int v, const char *name, unsigned dtype, lir_buf_k
     return fail(c, "value '%s' has rank %d; the accelerator's tensors have rank 1..%d", x->name, x->rank, LIR_MAX_RANK);
   int border = c->v[v].border;
   unsigned es = pb_dtype_size(dtype);
-  if (x->rank == 4 && dtype == PB_DT_INT8) { /* int8 activations: NHWC, zero-point border for convolutions */
+  if (x->rank == 4 && (dtype == PB_DT_INT8 || dtype == PB_DT_INT32)) {
+    /* int8 activations: NHWC, zero-point border for convolutions; int32 raw sums: NHWC as the accelerator writes them */
     int64_t C = x->dims[1], H = x->dims[2], W = x->dims[3], Hp = H + 2 * border, Wp = W + 2 * border;
     uint64_t bstride = (uint64_t)(Hp * Wp * C) * es;
     int b = lir_add_buf(c->l, bname, kind, bstride * (uint64_t)x->dims[0]);
@@ -481,12 +482,15 @@ typedef struct {
   int32_t *w;        /* [K][M] centered weights (w - zp_w), logical K order */
   float *sw;         /* [M] weight scales */
   int32_t *bias;     /* [M] int32 bias (scale s_x * s_w) */
+  int32_t *bmat;     /* Gemm with a [R, M] bias matrix: [R][M] int32 (bias stays 0), else NULL */
+  int64_t brows;
 } mm_w_t;
 
 static void mm_w_free(mm_w_t *m) {
   free(m->w);
   free(m->sw);
   free(m->bias);
+  free(m->bmat);
   memset(m, 0, sizeof *m);
 }
 
@@ -501,12 +505,13 @@ static int read_weights(lctx_t *c, int wv, int sv, int zv, int axis, int64_t K, 
   if (!is_const(c, wv)) return fail(c, "weights '%s' must be a constant (an initializer)", W->name);
   if (W->dtype != PB_IR_I8 && W->dtype != PB_IR_U8)
     return fail(c, "weights '%s' are %s; quantized weights are int8 or uint8", W->name, pb_ir_dtype_name(W->dtype));
-  if (!is_const(c, sv)) return fail(c, "weight scale '%s' must be a constant", sv >= 0 ? V(c, sv)->name : "?");
-  int64_t ns = pb_ir_numel(V(c, sv)), nz = zv >= 0 ? pb_ir_numel(V(c, zv)) : 1;
+  if (sv >= 0 && !is_const(c, sv)) return fail(c, "weight scale '%s' must be a constant", V(c, sv)->name);
+  int64_t ns = sv >= 0 ? pb_ir_numel(V(c, sv)) : 1, nz = zv >= 0 ? pb_ir_numel(V(c, zv)) : 1; /* no scale: 1 */
   if (zv >= 0 && !is_const(c, zv)) return fail(c, "weight zero point '%s' must be a constant", V(c, zv)->name);
   if ((ns != 1 && ns != M) || (nz != 1 && nz != M))
-    return fail(c, "weight scale '%s' has %lld elements; expected 1 or %lld (one per output channel)",
-                V(c, sv)->name, (long long)(ns != 1 && ns != M ? ns : nz), (long long)M);
+    return fail(c, "weight %s '%s' has %lld elements; expected 1 or %lld (one per output channel)",
+                ns != 1 && ns != M ? "scale" : "zero point", V(c, ns != 1 && ns != M ? sv : zv)->name,
+                (long long)(ns != 1 && ns != M ? ns : nz), (long long)M);
   if (ns == M && M > 1 && axis < 0) return fail(c, "per-channel weight scales along the wrong axis");
   out->K = K, out->M = M;
   out->w = malloc((size_t)(K * M) * sizeof *out->w);
@@ -514,7 +519,7 @@ static int read_weights(lctx_t *c, int wv, int sv, int zv, int axis, int64_t K, 
   out->bias = calloc((size_t)M, sizeof *out->bias);
   if (!out->w || !out->sw || !out->bias) return fail(c, "out of memory");
   for (int64_t m = 0; m < M; m++) {
-    out->sw[m] = (float)pb_ir_const_f64(V(c, sv), ns == 1 ? 0 : m);
+    out->sw[m] = sv >= 0 ? (float)pb_ir_const_f64(V(c, sv), ns == 1 ? 0 : m) : 1.0f;
     if (!isfinite(out->sw[m]) || !(out->sw[m] > 0))
       return fail(c, "weight scale '%s'[%lld] = %g must be finite and > 0", V(c, sv)->name, (long long)m,
                   (double)out->sw[m]);
@@ -538,6 +543,26 @@ static int read_bias(lctx_t *c, int bv, float sx, mm_w_t *mw) {
   const pb_value_t *B = V(c, bv);
   if (dq >= 0) {
     int bq = N(c, dq)->inputs[0], bs = N(c, dq)->inputs[1], bz = N(c, dq)->n_inputs > 2 ? N(c, dq)->inputs[2] : -1;
+    const pb_value_t *Q = V(c, bq);
+    if (Q->dtype == PB_IR_I32 && Q->rank == 2 && Q->dims[1] == mw->M && Q->dims[0] > 1 && N(c, dq)->attr.axis == 1) {
+      /* a Gemm bias matrix, one row per output row, scales per column: the accumulator starts from it */
+      int64_t R = Q->dims[0], ns = pb_ir_numel(V(c, bs));
+      mw->bmat = malloc((size_t)(R * mw->M) * sizeof *mw->bmat);
+      if (!mw->bmat) return fail(c, "out of memory");
+      mw->brows = R;
+      for (int64_t m = 0; m < mw->M; m++) {
+        volatile float want = sx * mw->sw[m];
+        float s = (float)pb_ir_const_f64(V(c, bs), ns == 1 ? 0 : m);
+        if (s != want)
+          return fail(c, "bias matrix '%s': the scale of column %lld is %g, not s_x * s_w = %g", Q->name, (long long)m,
+                      (double)s, (double)want);
+        for (int64_t r = 0; r < R; r++) {
+          int64_t z = bz >= 0 ? pb_ir_const_i64(V(c, bz), pb_ir_numel(V(c, bz)) == 1 ? 0 : m) : 0;
+          mw->bmat[r * mw->M + m] = (int32_t)(pb_ir_const_i64(Q, r * mw->M + m) - z);
+        }
+      }
+      return 0;
+    }
     if (V(c, bq)->dtype != PB_IR_I32 || pb_ir_numel(V(c, bq)) != mw->M)
       return fail(c, "bias '%s' must be int32 with %lld elements (got %s with %lld)", V(c, bq)->name,
                   (long long)mw->M, pb_ir_dtype_name(V(c, bq)->dtype), (long long)pb_ir_numel(V(c, bq)));
@@ -589,7 +614,7 @@ typedef struct {
 } mm_geom_t;
 
 static int emit_matmul(lctx_t *c, const char *name, const mm_geom_t *G, int tx, float sx, int32_t zx, mm_w_t *mw,
-                       int ty, float sy, int32_t zy, int32_t lo, int32_t hi) {
+                       int ty, float sy, int32_t zy, int32_t lo, int32_t hi, int raw) {
   lir_tensor_t *X = &c->l->tensors[tx];
   int64_t K = mw->K, M = mw->M;
   if (K < 1 || M < 1) return fail(c, "empty matmul (K = %lld, M = %lld)", (long long)K, (long long)M);
@@ -716,10 +741,20 @@ static int emit_matmul(lctx_t *c, const char *name, const mm_geom_t *G, int tx, 
   L->ystep = ystep, L->xstep = xstep;
   L->PH = G->OH, L->PW = G->OW;
   lir_tensor_t *Y = &c->l->tensors[ty];
+  L->raw = raw;
+  if (mw->bmat) { /* the bias matrix: one row per output row of the layer */
+    if (mw->brows != G->nb * G->OH * G->OW) {
+      return fail(c, "the bias matrix has %lld rows but the layer has %lld output rows (compile with --batch %lld)",
+                  (long long)mw->brows, (long long)(G->nb * G->OH * G->OW), (long long)mw->brows);
+    }
+    L->bmat = mw->bmat, L->brows = mw->brows;
+    mw->bmat = NULL;
+  }
   if (Y->nhwc && Y->rank == 4) {
-    L->out_base = Y->base + ((int64_t)Y->bt * Y->Wp + Y->bl) * Y->C;
-    L->oystep = Y->Wp * Y->C;
-    L->oxstep = Y->C;
+    int64_t es = raw ? 4 : 1; /* int32 or int8 elements */
+    L->out_base = Y->base + ((int64_t)Y->bt * Y->Wp + Y->bl) * Y->C * es;
+    L->oystep = Y->Wp * Y->C * es;
+    L->oxstep = Y->C * es;
   } else {
     L->out_base = Y->base + Y->offs[0];
     L->oystep = G->OH > 1 ? Y->offs[M] - Y->offs[0] : 0;
@@ -741,7 +776,7 @@ static void clamp_bounds(float lo_f, float hi_f, float s, int32_t zp, int32_t *l
 
 /* QLinearMatMul / QLinearConv, or the QDQ pattern at a QuantizeLinear: lower one matmul. */
 static int lower_matmul_node(lctx_t *c, int mmnode, int xq, float sx, int32_t zx, int wv, int ws, int wz, int bv,
-                             int yv, float sy, int32_t zy, float lo_f, float hi_f, int qlinear) {
+                             int yv, float sy, int32_t zy, float lo_f, float hi_f, int qlinear, int raw) {
   const pb_node_t *n = N(c, mmnode);
   const pb_value_t *W = V(c, wv), *Yv = V(c, yv);
   vinfo_t *XI = &c->v[xq];
@@ -754,7 +789,7 @@ static int lower_matmul_node(lctx_t *c, int mmnode, int xq, float sx, int32_t zx
   mm_geom_t G = {.op = pb_ir_op_name(n->op), .OH = 1, .OW = 1, .nb = V(c, xq)->dims[0]};
   int rc = -1, nslices = 1;
   int64_t wslice = 0;
-  if (n->op == PB_OP_CONV || n->op == PB_OP_QLINEARCONV) {
+  if (n->op == PB_OP_CONV || n->op == PB_OP_QLINEARCONV || n->op == PB_OP_CONVINTEGER) {
     const pb_attr_t *a = &n->attr;
     int64_t M = W->dims[0], C = W->dims[1];
     G.conv = 1, G.op = "Conv", G.kh = a->kernel[0], G.kw = a->kernel[1], G.sh = a->stride[0], G.sw = a->stride[1];
@@ -831,18 +866,18 @@ static int lower_matmul_node(lctx_t *c, int mmnode, int xq, float sx, int32_t zx
     G.op = "MatMul";
     (void)K, (void)M;
   }
-  /* output tensor */
-  int ty = new_act(c, yv, V(c, yv)->name, PB_DT_INT8, LB_ACT);
+  /* output tensor: int8, or int32 raw sums */
+  int ty = new_act(c, yv, V(c, yv)->name, raw ? PB_DT_INT32 : PB_DT_INT8, LB_ACT);
   if (ty < 0 || !grow_tprod(c)) goto out;
   c->l->tensors[ty].scale = sy;
-  set_fill(c, ty, zy);
+  if (!raw) set_fill(c, ty, zy);
   int32_t lo, hi;
   clamp_bounds(lo_f, hi_f, sy, zy, &lo, &hi);
   if (lo > hi) lo = hi;
   const char *name = n->name && n->name[0] ? n->name : V(c, yv)->name;
-  if (nslices == 1 && !(n->op == PB_OP_MATMUL || n->op == PB_OP_QLINEARMATMUL)) {
+  if (nslices == 1 && !(n->op == PB_OP_MATMUL || n->op == PB_OP_QLINEARMATMUL || n->op == PB_OP_MATMULINTEGER)) {
     if (read_bias(c, bv, sx, &mw)) goto out;
-    rc = emit_matmul(c, name, &G, tx, sx, zx, &mw, ty, sy, zy, lo, hi) < 0 ? -1 : 0;
+    rc = emit_matmul(c, name, &G, tx, sx, zx, &mw, ty, sy, zy, lo, hi, raw) < 0 ? -1 : 0;
   } else {
     int64_t K = W->dims[W->rank - 2], M = W->dims[W->rank - 1];
     for (int s = 0; s < nslices; s++) {
@@ -868,7 +903,7 @@ static int lower_matmul_node(lctx_t *c, int mmnode, int xq, float sx, int32_t zx
       }
       char nm[96];
       if (nslices > 1) snprintf(nm, sizeof nm, "%s[%d]", name, s);
-      int y = emit_matmul(c, nslices > 1 ? nm : name, &Gs, tx, sx, zx, &sm, ty, sy, zy, lo, hi);
+      int y = emit_matmul(c, nslices > 1 ? nm : name, &Gs, tx, sx, zx, &sm, ty, sy, zy, lo, hi, raw);
       mm_w_free(&sm);
       if (y < 0) goto out;
     }
@@ -877,7 +912,7 @@ static int lower_matmul_node(lctx_t *c, int mmnode, int xq, float sx, int32_t zx
   }
   if (rc) goto out;
 done:
-  c->v[yv].k = VK_Q;
+  c->v[yv].k = raw ? VK_F : VK_Q; /* int32 sums: a host tensor (an output, or a host operator's input) */
   c->v[yv].t = ty;
   (void)qlinear;
   mm_w_free(&mw);
@@ -942,7 +977,7 @@ static int lower_identity(lctx_t *c, int at, int xv, int yv, float sy, int32_t z
   clamp_bounds(lo_f, hi_f, sy, zy, &lo, &hi);
   if (lo > hi) lo = hi;
   const char *name = N(c, at)->name && N(c, at)->name[0] ? N(c, at)->name : V(c, yv)->name;
-  int y = emit_matmul(c, name, &G, X->t, X->s, X->zp, &mw, ty, sy, zy, lo, hi);
+  int y = emit_matmul(c, name, &G, X->t, X->s, X->zp, &mw, ty, sy, zy, lo, hi, 0);
   mm_w_free(&mw);
   c->node = saved;
   if (y < 0) return -1;
@@ -987,7 +1022,7 @@ static int lower_qdq_matmul(lctx_t *c, int mm, int yv, float sy, int32_t zy, flo
       return r;
     }
   }
-  int rc = lower_matmul_node(c, mm, x, c->v[x].s, c->v[x].zp, wq, ws, wz, b, yv, sy, zy, lo_f, hi_f, 0);
+  int rc = lower_matmul_node(c, mm, x, c->v[x].s, c->v[x].zp, wq, ws, wz, b, yv, sy, zy, lo_f, hi_f, 0, 0);
   c->node = saved;
   return rc;
 }
@@ -1358,7 +1393,7 @@ static int lower_outputs(lctx_t *c) {
 static void borders(lctx_t *c) {
   for (int i = 0; i < c->g->n_nodes; i++) {
     const pb_node_t *n = N(c, i);
-    if (n->op != PB_OP_CONV && n->op != PB_OP_QLINEARCONV) continue;
+    if (n->op != PB_OP_CONV && n->op != PB_OP_QLINEARCONV && n->op != PB_OP_CONVINTEGER) continue;
     int x = n->inputs[0];
     int p = V(c, x)->producer;
     if (n->op == PB_OP_CONV && p >= 0 && N(c, p)->op == PB_OP_DEQUANTIZE) x = N(c, p)->inputs[0];
@@ -1564,15 +1599,26 @@ int pb_lower(const pb_graph_t *g, lir_t *out, FILE *warn, char *err, size_t errl
         break;
       }
       note_zp(&c, c.v[x].t, zx);
-      r = lower_matmul_node(&c, i, x, sx, zx, w, ws, wz, b, n->outputs[0], sy, zy, -INFINITY, INFINITY, 1);
+      r = lower_matmul_node(&c, i, x, sx, zx, w, ws, wz, b, n->outputs[0], sy, zy, -INFINITY, INFINITY, 1, 0);
       break;
     }
     case PB_OP_MATMULINTEGER:
-    case PB_OP_CONVINTEGER:
-      r = fail(&c, "%s produces int32 values, which the accelerator's requantizing ACTIVATE cannot write out; "
-                   "supported only as part of QLinearMatMul/QLinearConv or the QDQ pattern",
-               pb_ir_op_name(n->op));
+    case PB_OP_CONVINTEGER: { /* int32 sums (x - zx)(w - zw), written out raw by STORE_ACC */
+      int x = n->inputs[0], w = n->inputs[1];
+      int xz = n->n_inputs > 2 ? n->inputs[2] : -1, wz = n->n_inputs > 3 ? n->inputs[3] : -1;
+      int32_t zx;
+      if (c.v[x].k != VK_Q) {
+        r = fail(&c, "input '%s' must be an int8 or uint8 tensor", V(&c, x)->name);
+        break;
+      }
+      if (scalar_zp(&c, xz, n->op == PB_OP_CONVINTEGER ? "x_zero_point" : "a_zero_point", V(&c, x)->dtype, &zx)) {
+        r = -1;
+        break;
+      }
+      note_zp(&c, c.v[x].t, zx);
+      r = lower_matmul_node(&c, i, x, 1.0f, zx, w, -1, wz, -1, n->outputs[0], 1.0f, 0, -INFINITY, INFINITY, 1, 1);
       break;
+    }
     default: r = fail(&c, "operator %s is not supported by the lowering", pb_ir_op_name(n->op)); break;
     }
     if (r) goto done;

@@ -226,7 +226,10 @@ static int quantize_matmul(qctx_t *c, int ni) {
   float *sw = malloc((size_t)M * sizeof *sw);
   int8_t *wq = malloc((size_t)pb_ir_numel(W));
   int8_t *wz = calloc((size_t)M, 1);
-  int32_t *bq = calloc((size_t)M, sizeof *bq), *bz = calloc((size_t)M, sizeof *bz);
+  /* bias: per channel, or for Gemm a [R, M] / [R, 1] matrix (one row per output row: bq holds R x M) */
+  int64_t brows = 1;
+  if (b >= 0 && op == PB_OP_GEMM && g->values[b].rank == 2 && g->values[b].dims[0] != 1) brows = g->values[b].dims[0];
+  int32_t *bq = calloc((size_t)(M * brows), sizeof *bq), *bz = calloc((size_t)M, sizeof *bz);
   float *bs = malloc((size_t)M * sizeof *bs);
   int rc = -1;
   if (!sw || !wq || !wz || !bq || !bz || !bs) {
@@ -264,21 +267,20 @@ static int quantize_matmul(qctx_t *c, int ni) {
       qfail(c, ni, "bias '%s' must be a float constant to be quantized", B->name);
       goto out;
     }
-    int64_t nb = pb_ir_numel(B);
-    int ok = nb == 1 || nb == M;
-    if (op == PB_OP_GEMM && B->rank == 2 && B->dims[0] != 1) ok = 0; /* per-row bias */
-    if (!ok) {
-      qfail(c, ni, "bias '%s' has shape that is not per output channel; not supported when quantizing", B->name);
+    int64_t nb = pb_ir_numel(B), bcols = brows > 1 ? B->dims[1] : nb; /* bias columns: 1 or M */
+    if ((brows == 1 && nb != 1 && nb != M) || (brows > 1 && bcols != 1 && bcols != M)) {
+      qfail(c, ni, "bias '%s' does not broadcast to the output's %lld channels", B->name, (long long)M);
       goto out;
     }
-    for (int64_t m = 0; m < M; m++) {
-      volatile float bv = beta * ((const float *)B->data)[nb == 1 ? 0 : m];
-      volatile float s = sx * sw[m];
-      volatile float q = bv / s;
-      double r = nearbyint((double)q);
-      bq[m] = r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
-      bs[m] = s;
-    }
+    for (int64_t r = 0; r < brows; r++)
+      for (int64_t m = 0; m < M; m++) {
+        volatile float bv = beta * ((const float *)B->data)[r * bcols + (bcols == 1 ? 0 : m)];
+        volatile float s = sx * sw[m];
+        volatile float q = bv / s;
+        double rq = nearbyint((double)q);
+        bq[r * M + m] = rq > INT32_MAX ? INT32_MAX : rq < INT32_MIN ? INT32_MIN : (int32_t)rq;
+        bs[m] = s;
+      }
   }
   {
     char base[256];
@@ -303,18 +305,19 @@ static int quantize_matmul(qctx_t *c, int ni) {
     if (new_node(c, PB_OP_DEQUANTIZE, base, in, 3, wdv, ch_axis >= 0 ? ch_axis : 1) < 0) goto out;
     g->nodes[ni].inputs[1] = wdv;
     if (b >= 0) {
+      int64_t bdims[2] = {brows, M}; /* [M], or [R, M] with the scales along axis 1 */
       snprintf(base, sizeof base, "%s_quantized", g->values[b].name);
-      int bqv = new_value(c, base, PB_IR_I32, 1, mdim, bq);
+      int bqv = new_value(c, base, PB_IR_I32, brows > 1 ? 2 : 1, brows > 1 ? bdims : mdim, bq);
       snprintf(base, sizeof base, "%s_quantized_scale", g->values[b].name);
       int bsv = bqv < 0 ? -1 : new_value(c, base, PB_IR_F32, 1, mdim, bs);
       snprintf(base, sizeof base, "%s_quantized_zero_point", g->values[b].name);
       int bzv = bsv < 0 ? -1 : new_value(c, base, PB_IR_I32, 1, mdim, bz);
       snprintf(base, sizeof base, "%s_DequantizeLinear_Output", g->values[b].name);
-      int bdv = bzv < 0 ? -1 : new_value(c, base, PB_IR_F32, 1, mdim, NULL);
+      int bdv = bzv < 0 ? -1 : new_value(c, base, PB_IR_F32, brows > 1 ? 2 : 1, brows > 1 ? bdims : mdim, NULL);
       if (bdv < 0) goto out;
       int bin[3] = {bqv, bsv, bzv};
       snprintf(base, sizeof base, "%s_DequantizeLinear", g->values[b].name);
-      if (new_node(c, PB_OP_DEQUANTIZE, base, bin, 3, bdv, 0) < 0) goto out;
+      if (new_node(c, PB_OP_DEQUANTIZE, base, bin, 3, bdv, brows > 1 ? 1 : 0) < 0) goto out;
       g->nodes[ni].inputs[2] = bdv;
     }
     if (op == PB_OP_GEMM) g->nodes[ni].attr.alpha = 1.0f, g->nodes[ni].attr.beta = 1.0f;

@@ -26,6 +26,8 @@ struct pb_runner {
   uint64_t pred_total;
   uint8_t *pad;           /* staging for a partial chunk: the largest tensor's batch, in f32 or its dtype */
   size_t pad_bytes;
+  pb_runner_progress_fn progress;
+  void *progress_user;
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -39,6 +41,11 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
 }
 
 static int batched(const pb_runner_t *r, const pb_tensor_t *t) { return r->batch > 0 && (t->flags & PB_TF_BATCH); }
+
+void pb_runner_set_progress(pb_runner_t *r, pb_runner_progress_fn fn, void *user) {
+  r->progress = fn;
+  r->progress_user = user;
+}
 
 uint64_t pb_runner_batch(const pb_runner_t *r) { return r->batch ? r->batch : 1; }
 uint64_t pb_runner_predicted(const pb_runner_t *r) { return r->pred_total; }
@@ -195,8 +202,9 @@ static int run_steps(pb_runner_t *r, pb_runner_stats_t *st, char *err, size_t er
         memcpy(w.bytes, p->code + (size_t)pc * PB_INSTR_BYTES, PB_INSTR_BYTES);
         pb_isa_format_word(&w, line, sizeof line);
       }
-      return fail(err, errlen, "accelerator stopped with error %s (%u) at pc %u (step %u): %s: %s",
-                  pb_isa_error_name(rs.err), rs.err, pc, s, line, pb_isa_error_text(rs.err));
+      fail(err, errlen, "accelerator stopped with error %s (%u) at pc %u (step %u): %s: %s", pb_isa_error_name(rs.err),
+           rs.err, pc, s, line, pb_isa_error_text(rs.err));
+      return PB_RUNNER_E_ACCEL;
     }
   }
   return 0;
@@ -236,7 +244,8 @@ int pb_runner_run(pb_runner_t *r, uint64_t n, const pb_runner_io_t *in, int n_in
       if (pb_tensor_put(t, r->b->host, r->b->hw.host_bytes, src, in[i].dtype, e, sizeof e))
         return fail(err, errlen, "input '%s': %s", t->name, e);
     }
-    if (run_steps(r, st, err, errlen)) return -1;
+    int rc = run_steps(r, st, err, errlen);
+    if (rc) return rc;
     for (int i = 0; i < n_out; i++) {
       const pb_tensor_t *t = tout[i];
       unsigned es = pb_dtype_size(out[i].dtype);
@@ -249,6 +258,7 @@ int pb_runner_run(pb_runner_t *r, uint64_t n, const pb_runner_io_t *in, int n_in
       if (to != dst) memcpy(dst, r->pad, ns * per * es);
     }
     if (st) st->chunks++, st->samples += ns;
+    if (r->progress) r->progress(r->progress_user, r->batch ? s0 + ns : n, n);
   }
   return 0;
 }

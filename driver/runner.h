@@ -54,10 +54,18 @@ uint64_t pb_runner_predicted(const pb_runner_t *r);
 /* Elements per sample of tensor t (all its elements when it has no batch axis). */
 uint64_t pb_runner_sample_elems(const pb_runner_t *r, const pb_tensor_t *t);
 
+/* Called after every chunk with the real samples done so far and n (NULL: none). */
+typedef void (*pb_runner_progress_fn)(void *user, uint64_t done, uint64_t total);
+void pb_runner_set_progress(pb_runner_t *r, pb_runner_progress_fn fn, void *user);
+
+#define PB_RUNNER_E_ACCEL (-2) /* pb_runner_run: the accelerator stopped with an error */
+
 /*
  * Run n samples. in[i] names every input tensor of the program (n_in of
  * them); out[i] the outputs wanted. Accelerator errors are reported with the
- * step, PC and error name. Returns 0, or -1 with err.
+ * step, PC and error name. Returns 0, PB_RUNNER_E_ACCEL when the accelerator
+ * stopped with an error, or -1 (anything else: the backend failed, a
+ * tensor is missing), each with err. Allocates nothing.
  */
 int pb_runner_run(pb_runner_t *r, uint64_t n, const pb_runner_io_t *in, int n_in, const pb_runner_io_t *out,
                   int n_out, pb_runner_stats_t *st, char *err, size_t errlen);

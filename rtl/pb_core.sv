@@ -133,7 +133,7 @@ module pb_core #(
   );
 
   // ---- units ----
-  logic        ld_busy, ex_busy, ex_busy_mm, ex_inflight, st_busy, wsel, cfg_err;
+  logic        ld_busy, ex_busy, ex_busy_mm, ex_inflight, st_busy, st_busy_acc, wsel, cfg_err;
   logic [1:0]  buf_busy;
   logic [7:0]  ld_op;
   logic        ld_start, ex_start, st_start;
@@ -148,7 +148,8 @@ module pb_core #(
   logic            spa_re, spb_re;
   logic [15:0]     spa_raddr, spb_raddr;
   logic [N*8-1:0]  spa_rdata, spb_rdata;
-  // accumulator: one write port (EX, or LD's LOAD_ACC), read ports A (EX) and B (LD): two copies
+  // accumulator: one write port (EX, or LD's LOAD_ACC), read ports A (EX) and B (LD's ACTIVATE or ST's
+  // STORE_ACC, never both at once: docs/timing.md): two copies
   logic            ex_acc_we, ld_acc_we, acc_we;
   logic [15:0]     ex_acc_waddr, ld_acc_waddr, acc_waddr;
   logic [N*32-1:0] ex_acc_wdata, ld_acc_wdata, acc_wdata;
@@ -156,6 +157,10 @@ module pb_core #(
   logic            acca_re, accb_re;
   logic [15:0]     acca_raddr, accb_raddr;
   logic [N*32-1:0] acca_rdata, accb_rdata;
+  logic            ld_acc_re, st_acc_re;
+  logic [15:0]     ld_acc_raddr, st_acc_raddr;
+  assign accb_re    = ld_acc_re || st_acc_re;
+  assign accb_raddr = st_acc_re ? st_acc_raddr : ld_acc_raddr;
   assign acc_we    = ex_acc_we || ld_acc_we;   // never both: LOAD_ACC waits for an idle array
   assign acc_waddr = ld_acc_we ? ld_acc_waddr : ex_acc_waddr;
   assign acc_wdata = ld_acc_we ? ld_acc_wdata : ex_acc_wdata;
@@ -182,7 +187,7 @@ module pb_core #(
     .rd_req_ready_i(rd_req_ready_i), .rd_rsp_valid_i(rd_rsp_valid_i), .rd_rsp_data_i(rd_rsp_data_i),
     .sp_we_o(sp_we), .sp_waddr_o(sp_waddr), .sp_wmask_o(sp_wmask), .sp_wdata_o(sp_wdata),
     .acc_we_o(ld_acc_we), .acc_waddr_o(ld_acc_waddr), .acc_wdata_o(ld_acc_wdata),
-    .acc_re_o(accb_re), .acc_raddr_o(accb_raddr), .acc_rdata_i(accb_rdata),
+    .acc_re_o(ld_acc_re), .acc_raddr_o(ld_acc_raddr), .acc_rdata_i(accb_rdata),
     .retire_o(ld_retire), .pc_o(ld_pc), .cfg_err_o(cfg_err), .dma_bytes_o(ld_bytes)
   );
 
@@ -198,9 +203,11 @@ module pb_core #(
   );
 
   pb_st_unit #(.N(N), .PCW(PCW)) u_st (
-    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(st_start), .pc_i(head_pc), .sp_col_i(sp_col), .cols_i(cols),
-    .sp_addr_i(sp_addr), .rows_i(rows), .host_stride_i(host_stride), .host_addr_i(host_addr),
-    .busy_o(st_busy), .sp_re_o(spb_re), .sp_raddr_o(spb_raddr), .sp_rdata_i(spb_rdata),
+    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(st_start), .op_i(op), .pc_i(head_pc), .sp_col_i(sp_col),
+    .cols_i(cols), .sp_addr_i(sp_addr), .acc_addr_i(acc_addr), .rows_i(rows), .host_stride_i(host_stride),
+    .host_addr_i(host_addr), .busy_o(st_busy), .busy_acc_o(st_busy_acc),
+    .sp_re_o(spb_re), .sp_raddr_o(spb_raddr), .sp_rdata_i(spb_rdata),
+    .acc_re_o(st_acc_re), .acc_raddr_o(st_acc_raddr), .acc_rdata_i(accb_rdata),
     .wr_req_valid_o(wr_req_valid_o), .wr_req_addr_o(wr_req_addr_o), .wr_req_len_o(wr_req_len_o),
     .wr_req_data_o(wr_req_data_o), .wr_req_ready_i(wr_req_ready_i),
     .retire_o(st_retire), .pc_o(st_pc), .dma_bytes_o(st_bytes)
@@ -235,11 +242,13 @@ module pb_core #(
     case (unit)
       PB_UNIT_CTL: can_issue = all_idle;
       PB_UNIT_LD:  can_issue = !ld_busy && !confl_ex && !confl_st && !confl_box &&
-                               (op != PB_OP_LOAD_ACC || (!ex_busy && !ex_inflight));
-      PB_UNIT_EX:  can_issue = !ex_busy && !confl_ld &&
+                               (op != PB_OP_LOAD_ACC || (!ex_busy && !ex_inflight)) &&
+                               (op != PB_OP_ACTIVATE || !st_busy_acc);
+      PB_UNIT_EX:  can_issue = !ex_busy && !confl_ld && !confl_st &&
                                (op != PB_OP_MATMUL || !(ld_busy && ld_op == PB_OP_LOAD_ACC)) &&
                                (op != PB_OP_WEIGHTS || !buf_busy[~wsel]);
-      PB_UNIT_ST:  can_issue = !st_busy && !confl_ld && !confl_box;
+      PB_UNIT_ST:  can_issue = !st_busy && !confl_ld && !confl_box &&
+                               (op != PB_OP_STORE_ACC || !(ld_busy && ld_op == PB_OP_ACTIVATE));
       default:     can_issue = 1'b0;
     endcase
   end

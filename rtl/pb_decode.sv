@@ -61,9 +61,9 @@ module pb_decode #(
   assign zp_o          = instr_i[PB_CONFIG_ZP_LSB +: PB_CONFIG_ZP_W];
   assign lo_o          = instr_i[PB_CONFIG_LO_LSB +: PB_CONFIG_LO_W];
   assign hi_o          = instr_i[PB_CONFIG_HI_LSB +: PB_CONFIG_HI_W];
-  // acc_addr lives at [47:32] in LOAD_ACC and at [79:64] in MATMUL and ACTIVATE
-  assign acc_addr_o = (op == PB_OP_LOAD_ACC) ? instr_i[PB_LOAD_ACC_ACC_ADDR_LSB +: 16]
-                                             : instr_i[PB_MATMUL_ACC_ADDR_LSB +: 16];
+  // acc_addr lives at [47:32] in LOAD_ACC and STORE_ACC, at [79:64] in MATMUL and ACTIVATE
+  assign acc_addr_o = (op == PB_OP_LOAD_ACC || op == PB_OP_STORE_ACC) ? instr_i[PB_LOAD_ACC_ACC_ADDR_LSB +: 16]
+                                                                      : instr_i[PB_MATMUL_ACC_ADDR_LSB +: 16];
 
   // Shared arithmetic (48 bits: no overflow for any field values)
   logic [47:0] rows, cols, spa, acca, ha, hs, pool, ps, rows_m1;
@@ -80,6 +80,8 @@ module pb_decode #(
   logic [47:0] host_end_bytes, host_end_acc, prog_lo, prog_hi, pool_end;
   assign host_end_bytes = ha + rows_m1 * hs + cols;        // LOAD, STORE
   assign host_end_acc   = ha + rows_m1 * hs + 48'd4 * NN;  // LOAD_ACC
+  logic [47:0] host_end_sacc;
+  assign host_end_sacc  = ha + rows_m1 * hs + 48'd4 * cols;  // STORE_ACC
   assign prog_lo        = 48'(prog_addr_i);
   assign prog_hi        = prog_lo + 48'(prog_len_i) * 48'd16;
   assign pool_end       = acca + (pool - 48'd1) * ps + rows;
@@ -96,6 +98,7 @@ module pb_decode #(
       PB_OP_CONFIG:   reserved_set = |(instr_i & PB_CONFIG_RSVD);
       PB_OP_SYNC:     reserved_set = |(instr_i & PB_SYNC_RSVD);
       PB_OP_HALT:     reserved_set = |(instr_i & PB_HALT_RSVD);
+      PB_OP_STORE_ACC: reserved_set = |(instr_i & PB_STORE_ACC_RSVD);
       default:        reserved_set = 1'b0;
     endcase
   end
@@ -132,6 +135,15 @@ module pb_decode #(
         else if (host_end_acc > HOST) err_o = PB_ERR_HOST_RANGE;
         rd_mem_o = M_HOST; rd_lo_o = ha;   rd_hi_o = host_end_acc;
         wr_mem_o = M_ACC;  wr_lo_o = acca; wr_hi_o = acca + rows;
+      end
+      PB_OP_STORE_ACC: begin
+        unit_o = PB_UNIT_ST;
+        if (rows == 48'd0 || cols == 48'd0 || cols > NN) err_o = PB_ERR_FIELD_RANGE;
+        else if (acca + rows > ACCR) err_o = PB_ERR_ACC_RANGE;
+        else if (host_end_sacc > HOST) err_o = PB_ERR_HOST_RANGE;
+        else if (ha < prog_hi && prog_lo < host_end_sacc) err_o = PB_ERR_HOST_RANGE;
+        rd_mem_o = M_ACC;  rd_lo_o = acca; rd_hi_o = acca + rows;
+        wr_mem_o = M_HOST; wr_lo_o = ha;   wr_hi_o = host_end_sacc;
       end
       PB_OP_WEIGHTS: begin
         unit_o = PB_UNIT_EX;

@@ -5,7 +5,7 @@
 // A table of constants: no module uses all of them.
 /* verilator lint_off UNUSEDPARAM */
 
-localparam int PB_ISA_VERSION = 1;
+localparam int PB_ISA_VERSION = 2;
 localparam int PB_INSTR_BITS = 128;
 localparam int PB_CFG_ENTRY_BYTES = 8;
 
@@ -13,7 +13,7 @@ localparam int PB_CFG_ENTRY_BYTES = 8;
 localparam logic [1:0] PB_UNIT_CTL = 2'd0;  // issue stage (SYNC, HALT)
 localparam logic [1:0] PB_UNIT_LD = 2'd1;  // load unit: host->scratchpad/accumulator/config, and ACTIVATE
 localparam logic [1:0] PB_UNIT_EX = 2'd2;  // systolic array: WEIGHTS and MATMUL
-localparam logic [1:0] PB_UNIT_ST = 2'd3;  // store unit: scratchpad->host
+localparam logic [1:0] PB_UNIT_ST = 2'd3;  // store unit: scratchpad->host, accumulator->host
 
 // Opcodes (instruction bits [7:0])
 localparam logic [7:0] PB_OP_LOAD = 8'h01;  // host -> scratchpad, 2-D: rows x cols bytes, starting at column sp_col
@@ -25,6 +25,7 @@ localparam logic [7:0] PB_OP_STORE = 8'h06;  // scratchpad -> host, 2-D: rows x 
 localparam logic [7:0] PB_OP_CONFIG = 8'h07;  // load N x {bias, multiplier} from host; set zp, lo, hi
 localparam logic [7:0] PB_OP_SYNC = 8'h08;  // wait until every unit is idle
 localparam logic [7:0] PB_OP_HALT = 8'h09;  // wait until every unit is idle, then stop with status DONE
+localparam logic [7:0] PB_OP_STORE_ACC = 8'h0a;  // accumulator rows -> host int32 rows (lanes 0..cols-1, 2-D)
 
 // Fields: PB_<INSTR>_<FIELD>_LSB / _W
 localparam int PB_LOAD_SP_COL_LSB = 8;
@@ -87,6 +88,16 @@ localparam int PB_CONFIG_HI_LSB = 24;
 localparam int PB_CONFIG_HI_W = 8;  // signed clamp high bound, lo <= hi
 localparam int PB_CONFIG_HOST_ADDR_LSB = 96;
 localparam int PB_CONFIG_HOST_ADDR_W = 32;  // unsigned host address of N entries {int32 bias, f32 mult}
+localparam int PB_STORE_ACC_COLS_LSB = 16;
+localparam int PB_STORE_ACC_COLS_W = 8;  // unsigned int32 lanes per row, 1..N (lanes 0..cols-1)
+localparam int PB_STORE_ACC_ACC_ADDR_LSB = 32;
+localparam int PB_STORE_ACC_ACC_ADDR_W = 16;  // unsigned first accumulator row
+localparam int PB_STORE_ACC_ROWS_LSB = 48;
+localparam int PB_STORE_ACC_ROWS_W = 16;  // unsigned rows to move, >= 1
+localparam int PB_STORE_ACC_HOST_STRIDE_LSB = 64;
+localparam int PB_STORE_ACC_HOST_STRIDE_W = 24;  // unsigned bytes between consecutive host rows (0 repeats)
+localparam int PB_STORE_ACC_HOST_ADDR_LSB = 96;
+localparam int PB_STORE_ACC_HOST_ADDR_W = 32;  // unsigned host byte address of the first row (4*cols bytes)
 
 // Reserved bits per opcode (must be 0, else PB_ERR_RESERVED_BITS)
 localparam logic [127:0] PB_LOAD_RSVD = 128'h00000000ff00000000000000ff000000;
@@ -98,6 +109,7 @@ localparam logic [127:0] PB_STORE_RSVD = 128'h00000000ff00000000000000ff000000;
 localparam logic [127:0] PB_CONFIG_RSVD = 128'h00000000ffffffffffffffff00000000;
 localparam logic [127:0] PB_SYNC_RSVD = 128'hffffffffffffffffffffffffffffff00;
 localparam logic [127:0] PB_HALT_RSVD = 128'hffffffffffffffffffffffffffffff00;
+localparam logic [127:0] PB_STORE_ACC_RSVD = 128'h00000000ff00000000000000ff00ff00;
 
 // Unit of each opcode
 localparam logic [1:0] PB_LOAD_UNIT = PB_UNIT_LD;
@@ -109,6 +121,7 @@ localparam logic [1:0] PB_STORE_UNIT = PB_UNIT_ST;
 localparam logic [1:0] PB_CONFIG_UNIT = PB_UNIT_LD;
 localparam logic [1:0] PB_SYNC_UNIT = PB_UNIT_CTL;
 localparam logic [1:0] PB_HALT_UNIT = PB_UNIT_CTL;
+localparam logic [1:0] PB_STORE_ACC_UNIT = PB_UNIT_ST;
 
 // Error codes (status register), checked in this order
 localparam logic [3:0] PB_ERR_NONE = 4'd0;  // no error

@@ -178,6 +178,14 @@ static pb_hw_error_t validate(const pb_model_t *m, const pb_instr_t *ip) {
       return PB_ERR_HOST_RANGE;
     return PB_ERR_NONE;
   }
+  case PB_OP_STORE_ACC: {
+    uint64_t rows = (uint64_t)F(STORE_ACC_rows), cols = (uint64_t)F(STORE_ACC_cols), ha = (uint64_t)F(STORE_ACC_host_addr);
+    if (rows == 0 || cols == 0 || cols > n) return PB_ERR_FIELD_RANGE;
+    if ((uint64_t)F(STORE_ACC_acc_addr) + rows > acc) return PB_ERR_ACC_RANGE;
+    uint64_t end = host_end(ha, rows, (uint64_t)F(STORE_ACC_host_stride), 4 * cols);
+    if (end > host || overlaps_program(m, ha, end)) return PB_ERR_HOST_RANGE;
+    return PB_ERR_NONE;
+  }
   case PB_OP_WEIGHTS:
     if ((uint64_t)F(WEIGHTS_sp_addr) + n > sp) return PB_ERR_SP_RANGE;
     return PB_ERR_NONE;
@@ -255,6 +263,25 @@ static void exec_load_acc(pb_model_t *m, const pb_instr_t *ip) {
     write_event(m, PB_MEM_ACC, row * n * 4, row_buf, n * 4);
     memcpy(m->acc + (size_t)row * n, row_buf, n * sizeof(int32_t));
     m->cnt.dma_bytes += 4 * n;
+  }
+}
+
+static void exec_store_acc(pb_model_t *m, const pb_instr_t *ip) {
+  const pb_instr_t in = *ip;
+  uint32_t n = m->hw.n, bytes = 4 * (uint32_t)F(STORE_ACC_cols);
+  for (uint32_t r = 0; r < (uint32_t)F(STORE_ACC_rows); r++) {
+    uint64_t dst = (uint64_t)F(STORE_ACC_host_addr) + (uint64_t)r * (uint64_t)F(STORE_ACC_host_stride);
+    const int32_t *src = m->acc + ((size_t)F(STORE_ACC_acc_addr) + r) * n;
+    uint8_t row_buf[4 * PB_HW_N_MAX];
+    for (uint32_t c = 0; c < bytes / 4; c++) {
+      uint32_t v = (uint32_t)src[c];
+      for (int k = 0; k < 4; k++) row_buf[4 * c + (uint32_t)k] = (uint8_t)(v >> (8 * k));
+    }
+    /* reported as the hardware moves it: N-byte host writes, the last one shorter (co-simulation compares writes) */
+    for (uint32_t o = 0; o < bytes; o += n)
+      write_event(m, PB_MEM_HOST, (uint32_t)(dst + o), row_buf + o, bytes - o < n ? bytes - o : n);
+    memcpy(m->host + dst, row_buf, bytes);
+    m->cnt.dma_bytes += bytes;
   }
 }
 
@@ -340,6 +367,7 @@ pb_state_t pb_model_step(pb_model_t *m) {
   case PB_OP_MATMUL: exec_matmul(m, &in); break;
   case PB_OP_ACTIVATE: exec_activate(m, &in); break;
   case PB_OP_STORE: exec_store(m, &in); break;
+  case PB_OP_STORE_ACC: exec_store_acc(m, &in); break;
   case PB_OP_CONFIG:
     e = exec_config(m, &in);
     if (e != PB_ERR_NONE) return stop(m, PB_STATE_ERROR, e, pb_timing_fault_config(&m->tm));

@@ -12,6 +12,8 @@
 #include <stdio.h>
 
 int pb_cli_compile(int argc, char **argv);
+int pb_cli_run(int argc, char **argv); /* run_cmd.c: a client of include/protobrain/protobrain.h */
+void pb_cli_usage_run(FILE *f);
 int pb_cli_info(int argc, char **argv);
 void pb_cli_usage_compile(FILE *f);
 void pb_cli_usage_info(FILE *f);

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PB_ISA_VERSION 1u     /* bump when any table below changes meaning */
+#define PB_ISA_VERSION 2u     /* bump when any table below changes meaning (2: STORE_ACC) */
 #define PB_INSTR_BYTES 16u    /* one instruction word */
 #define PB_CFG_ENTRY_BYTES 8u /* CONFIG table entry: int32 bias, float32 multiplier */
 #define PB_POOL_MAX 16u       /* ACTIVATE: most accumulator rows max-pooled into one output row */
@@ -35,14 +35,14 @@
  * is always that of executing the program one instruction at a time.
  *   LD: host -> on-chip moves and the activation unit (single scratchpad writer)
  *   EX: the systolic array
- *   ST: scratchpad -> host
+ *   ST: scratchpad -> host (STORE) and accumulator -> host (STORE_ACC)
  *   CTL: the issue stage itself
  */
 #define PB_ISA_UNITS(X) \
   X(CTL, 0, "issue stage (SYNC, HALT)")                                     \
   X(LD, 1, "load unit: host->scratchpad/accumulator/config, and ACTIVATE") \
   X(EX, 2, "systolic array: WEIGHTS and MATMUL")                           \
-  X(ST, 3, "store unit: scratchpad->host")
+  X(ST, 3, "store unit: scratchpad->host, accumulator->host")
 
 /* X(NAME, OPCODE, UNIT, "one-line meaning") */
 #define PB_ISA_INSTRS(X)                                                                      \
@@ -54,7 +54,8 @@
   X(STORE, 0x06, ST, "scratchpad -> host, 2-D: rows x cols bytes, starting at column sp_col")       \
   X(CONFIG, 0x07, LD, "load N x {bias, multiplier} from host; set zp, lo, hi")                 \
   X(SYNC, 0x08, CTL, "wait until every unit is idle")                                          \
-  X(HALT, 0x09, CTL, "wait until every unit is idle, then stop with status DONE")
+  X(HALT, 0x09, CTL, "wait until every unit is idle, then stop with status DONE")            \
+  X(STORE_ACC, 0x0A, ST, "accumulator rows -> host int32 rows (lanes 0..cols-1, 2-D)")
 
 /*
  * Field kinds: U unsigned, S signed (two's complement), F one-bit flag.
@@ -91,7 +92,12 @@
   X(CONFIG, zp, 8, 8, S, "output zero point added after rounding")                    \
   X(CONFIG, lo, 16, 8, S, "clamp low bound (ReLU: max(zp, -128))")                    \
   X(CONFIG, hi, 24, 8, S, "clamp high bound, lo <= hi")                               \
-  X(CONFIG, host_addr, 96, 32, U, "host address of N entries {int32 bias, f32 mult}")
+  X(CONFIG, host_addr, 96, 32, U, "host address of N entries {int32 bias, f32 mult}") \
+  X(STORE_ACC, cols, 16, 8, U, "int32 lanes per row, 1..N (lanes 0..cols-1)")        \
+  X(STORE_ACC, acc_addr, 32, 16, U, "first accumulator row")                          \
+  X(STORE_ACC, rows, 48, 16, U, "rows to move, >= 1")                                 \
+  X(STORE_ACC, host_stride, 64, 24, U, "bytes between consecutive host rows (0 repeats)") \
+  X(STORE_ACC, host_addr, 96, 32, U, "host byte address of the first row (4*cols bytes)")
 
 /*
  * Error codes reported in the status register (and by the C model).
@@ -144,7 +150,11 @@
     "for c < N: bias[c] = int32le(host[host_addr + 8c]), mult[c] = f32le(host[host_addr + 8c + 4]); then zp, lo, hi = fields", \
     "lo > hi: FIELD_RANGE; host_addr + 8N > HOST: HOST_RANGE; any mult[c] with the sign bit set, infinite or NaN: CONFIG_VALUE (nothing is changed)") \
   X(SYNC, "no effect on state; the issue stage waits until every unit is idle", "none")                         \
-  X(HALT, "stop: status DONE, the faulting-PC register holds the PC of HALT", "none")
+  X(HALT, "stop: status DONE, the faulting-PC register holds the PC of HALT", "none")                        \
+  X(STORE_ACC,                                                                                                  \
+    "for r < rows, c < cols: host[host_addr + r*host_stride + 4c .. +3] = int32le(acc[acc_addr+r][c]) (raw sums: no bias, no requantization)", \
+    "rows = 0, cols = 0 or cols > N: FIELD_RANGE; acc_addr+rows > ACC: ACC_RANGE; "                             \
+    "host_addr + (rows-1)*host_stride + 4*cols > HOST or the range [host_addr, that end) overlaps PROG: HOST_RANGE")
 
 /* ---- derived C declarations ------------------------------------------------ */
 

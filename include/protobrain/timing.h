@@ -40,6 +40,8 @@ typedef struct {
   int64_t busy_end[4];         /* per unit: last busy cycle */
   pb_tm_range_t rd[4], wr[4];  /* per unit: footprint of the instruction in it, valid while busy */
   int ld_is_load_acc;          /* LD is running a LOAD_ACC */
+  int ld_is_activate;          /* LD is running an ACTIVATE (shares the accumulator read port) */
+  int st_is_store_acc;         /* ST is running a STORE_ACC (shares the accumulator read port) */
   int64_t serialize_end;       /* nothing issues before this cycle + 1 (CONFIG) */
   /* the array */
   int64_t drain_end;           /* last accumulator write of any MATMUL issued so far */

@@ -4,6 +4,7 @@
 #  - QDQ models (MLP and CNN, two widths) compiled for N = 4, 8, 16 give int8 outputs byte-identical
 #    to onnxruntime on 256 test images, and identical bytes for every N (tests/onnx/check_ort.py);
 #  - float models compiled with --calib keep top-1 accuracy within 1 point of float (2000 test images);
+#  - MatMulInteger / ConvInteger models give onnxruntime's int32 bytes on ref and the RTL (check_integer.py);
 #  - the predicted cycle count equals the RTL's: `run --backend verilator --cosim --stats` on compiled
 #    models for N = 4 and N = 16 reports measured == predicted, with no divergence from the C model;
 #  - `info` prints the per-layer table and totals from the .pbin alone; `run` takes any number of samples;
@@ -19,6 +20,10 @@ PB=build/protobrain
 check "onnxruntime checks (tests/onnx/check_ort.py; log below)" bash -c "$PY tests/onnx/check_ort.py $PB $T/ort > $T/ort.log 2>&1"
 sed 's/^/    /' $T/ort.log
 check "check_ort: every check passed" grep -q '^# check_ort: [0-9]* passed, 0 failed' $T/ort.log
+
+# --- MatMulInteger / ConvInteger: int32 outputs by STORE_ACC, against onnxruntime (C model and RTL)
+check "integer ops (tests/onnx/check_integer.py; log below)" bash -c "$PY tests/onnx/check_integer.py $PB $T/int > $T/int.log 2>&1"
+sed 's/^/    /' $T/int.log
 
 # --- host steps (Softmax, ArgMax after the accelerator) against onnxruntime
 check "host steps (tests/onnx/check_host_steps.py)" bash -c "$PY tests/onnx/check_host_steps.py $PB $T/host > $T/host.log 2>&1"
@@ -72,7 +77,8 @@ for P in build/protobrain build/san/protobrain; do
   check_fails "$tag inconsistent shapes" "inner dimensions differ" $P compile $T/bad/bad_shapes.onnx -o $T/o.pbin
   check_fails "$tag dynamic batch without --batch" "give --batch" $P compile models/mlp_w1.qdq.onnx -o $T/o.pbin
   check_fails "$tag float model without --calib" "give calibration data with --calib" $P compile $T/bad/float_gemm.onnx -o $T/o.pbin
-  check_fails "$tag int32 output" "MatMulInteger produces int32" $P compile $T/bad/int32_out.onnx -o $T/o.pbin
+  check_fails "$tag per-row a_zero_point" "'a_zp' (u8 2) (a_zero_point) must have one element (per-tensor)" \
+    $P compile $T/bad/int32_row_zp.onnx -o $T/o.pbin
   check_fails "$tag too large for host memory: by how much" "short by more than [0-9]* bytes" \
     $P compile $T/bad/big_gemm.onnx -o $T/o.pbin --array 4
   check_fails "$tag code too large: by how much" "short by [0-9]* bytes" \

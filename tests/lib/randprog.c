@@ -116,11 +116,16 @@ static void emit_valid(sb_t *b, rng_t *r, const pb_hw_t *hw) {
     }
     out(b, "ACTIVATE pool=%u sp_addr=%u rows=%u acc_addr=%u pool_stride=%u\n", pool, below(r, spp - rows + 1), rows,
         below(r, accp - ((pool - 1) * ps + rows) + 1), ps);
-  } else if (k < 90) { /* STORE */
+  } else if (k < 84) { /* STORE */
     uint32_t rows = range(r, 1, 32), cols = range(r, 1, n), col = below(r, n - cols + 1), stride = below(r, 3 * n + 1);
     uint32_t span = (rows - 1) * stride + cols, ha = OUT_ADDR + below(r, OUT_SIZE - span + 1);
     out(b, "STORE sp_col=%u cols=%u sp_addr=%u rows=%u host_stride=%u host_addr=0x%x\n", col, cols,
         below(r, spp - rows + 1), rows, stride, ha);
+  } else if (k < 90) { /* STORE_ACC: raw sums to host */
+    uint32_t rows = range(r, 1, accp < 8 ? accp : 8), stride = below(r, 8 * n + 1), cols = below(r, 2) ? n : range(r, 1, n);
+    uint32_t span = (rows - 1) * stride + 4 * cols, ha = OUT_ADDR + below(r, OUT_SIZE - span + 1);
+    out(b, "STORE_ACC cols=%u acc_addr=%u rows=%u host_stride=%u host_addr=0x%x\n", cols, below(r, accp - rows + 1),
+        rows, stride, ha);
   } else if (k < 96) { /* CONFIG */
     int32_t zp = (int32_t)below(r, 256) - 128, lo = below(r, 2) ? zp : (int32_t)below(r, 256) - 128;
     int32_t hi = (int32_t)range(r, (uint32_t)(lo + 128), 255) - 128;
@@ -137,12 +142,12 @@ static void word_line(sb_t *b, const pb_word_t *w) {
 }
 
 static void emit_fault(sb_t *b, rng_t *r, const pb_hw_t *hw, int fault, uint32_t code_bytes) {
-  uint32_t n = hw->n;
+  uint32_t n = hw->n, k;
   switch (fault) {
   case RP_ILLEGAL_OPCODE: {
     pb_word_t w;
     for (int i = 0; i < 16; i++) w.bytes[i] = (uint8_t)next(r);
-    uint32_t op = below(r, 2) ? 0 : range(r, 0x0a, 0xff);
+    uint32_t op = below(r, 2) ? 0 : range(r, 0x0b, 0xff);
     w.bytes[0] = (uint8_t)op;
     word_line(b, &w);
     break;
@@ -162,7 +167,11 @@ static void emit_fault(sb_t *b, rng_t *r, const pb_hw_t *hw, int fault, uint32_t
     break;
   }
   case RP_FIELD_RANGE:
-    switch (below(r, 6)) {
+    switch (below(r, 7)) {
+    case 6:
+      if (below(r, 2)) out(b, "STORE_ACC cols=1 acc_addr=0 rows=0 host_stride=0 host_addr=0x%x\n", OUT_ADDR);
+      else out(b, "STORE_ACC cols=%u acc_addr=0 rows=1 host_stride=0 host_addr=0x%x\n", below(r, 2) ? 0 : n + 1, OUT_ADDR);
+      break;
     case 0: out(b, "LOAD sp_col=0 cols=%u sp_addr=0 rows=1 host_stride=0 host_addr=0x%x\n", n + 1 + below(r, 10), D_ADDR); break;
     case 1: out(b, "STORE sp_col=%u cols=2 sp_addr=0 rows=1 host_stride=0 host_addr=0x%x\n", n - 1, OUT_ADDR); break;
     case 2: out(b, "MATMUL acc=1 sp_addr=0 rows=0 acc_addr=0\n"); break;
@@ -176,18 +185,22 @@ static void emit_fault(sb_t *b, rng_t *r, const pb_hw_t *hw, int fault, uint32_t
     else out(b, "LOAD sp_col=0 cols=1 sp_addr=%u rows=2 host_stride=1 host_addr=0x%x\n", hw->sp_rows - 1, D_ADDR);
     break;
   case RP_ACC_RANGE:
-    if (below(r, 2)) out(b, "MATMUL acc=0 sp_addr=0 rows=3 acc_addr=%u\n", hw->acc_rows - 2);
+    k = below(r, 3);
+    if (k == 0) out(b, "MATMUL acc=0 sp_addr=0 rows=3 acc_addr=%u\n", hw->acc_rows - 2);
+    else if (k == 1) out(b, "STORE_ACC cols=1 acc_addr=%u rows=2 host_stride=0 host_addr=0x%x\n", hw->acc_rows - 1, OUT_ADDR);
     else out(b, "ACTIVATE pool=2 sp_addr=0 rows=1 acc_addr=0 pool_stride=%u\n", hw->acc_rows);
     break;
   case RP_HOST_RANGE:
-    switch (below(r, 3)) {
+    switch (below(r, 4)) {
+    case 3: out(b, "STORE_ACC cols=%u acc_addr=0 rows=1 host_stride=0 host_addr=0x%x\n", n, hw->host_bytes - 4 * n + 1 + below(r, 4 * n)); break;
     case 0: out(b, "LOAD sp_col=0 cols=%u sp_addr=0 rows=1 host_stride=0 host_addr=0x%x\n", n, hw->host_bytes - n + 1); break;
     case 1: out(b, "LOAD_ACC acc_addr=0 rows=2 host_stride=0xffffff host_addr=0x%x\n", D_ADDR); break;
     default: out(b, "CONFIG zp=0 lo=-128 hi=127 host_addr=0x%x\n", hw->host_bytes - 8 * n + 1 + below(r, 8)); break;
     }
     break;
   case RP_STORE_OVER_CODE:
-    out(b, "STORE sp_col=0 cols=1 sp_addr=0 rows=1 host_stride=0 host_addr=0x%x\n", below(r, code_bytes));
+    if (below(r, 2)) out(b, "STORE sp_col=0 cols=1 sp_addr=0 rows=1 host_stride=0 host_addr=0x%x\n", below(r, code_bytes));
+    else out(b, "STORE_ACC cols=1 acc_addr=0 rows=1 host_stride=0 host_addr=0x%x\n", below(r, code_bytes));
     break;
   case RP_CONFIG_VALUE:
     out(b, "CONFIG zp=0 lo=-128 hi=127 host_addr=0x%x\n", BAD_CFG_ADDR);

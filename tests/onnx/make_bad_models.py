@@ -7,7 +7,7 @@ Usage: make_bad_models.py OUTDIR   -- writes one .onnx per error class:
   missing_init.onnx        Gemm reading a weight that nothing defines
   bad_shapes.onnx          Gemm whose inner dimensions differ
   float_gemm.onnx          a float Gemm (needs --calib)
-  int32_out.onnx           MatMulInteger (an int32 output the accelerator cannot write)
+  int32_row_zp.onnx        MatMulInteger with a per-row a_zero_point (only per-tensor is supported)
   big_gemm.onnx            a QDQ Gemm 2048 x 2048 (too large for small memories)
 """
 import os
@@ -53,8 +53,9 @@ def main():
     a = helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 3])
     yi = helper.make_tensor_value_info("y", TensorProto.INT32, None)
     bi = numpy_helper.from_array(rng.integers(0, 255, (3, 2)).astype(np.uint8), "B")
-    save(helper.make_graph([helper.make_node("MatMulInteger", ["a", "B"], ["y"], name="mmi")], "g", [a], [yi], [bi]),
-         os.path.join(out, "int32_out.onnx"))
+    azp = numpy_helper.from_array(np.array([3, 5], np.uint8), "a_zp")
+    save(helper.make_graph([helper.make_node("MatMulInteger", ["a", "B", "a_zp"], ["y"], name="mmi")], "g", [a], [yi],
+                           [bi, azp]), os.path.join(out, "int32_row_zp.onnx"))
 
     # a QDQ Gemm 2048 -> 2048: 4 MiB of weights
     k = 2048

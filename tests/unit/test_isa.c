@@ -8,9 +8,10 @@
 #include "protobrain/isa.h"
 
 static void test_tables(void) {
-  CHECK_EQ_INT(pb_isa_count(), 9, "instruction count (LOAD..HALT)");
-  const char *names[] = {"LOAD", "LOAD_ACC", "WEIGHTS", "MATMUL", "ACTIVATE", "STORE", "CONFIG", "SYNC", "HALT"};
-  for (unsigned i = 0; i < 9; i++) {
+  CHECK_EQ_INT(pb_isa_count(), 10, "instruction count (LOAD..STORE_ACC)");
+  const char *names[] = {"LOAD", "LOAD_ACC", "WEIGHTS", "MATMUL", "ACTIVATE", "STORE", "CONFIG", "SYNC", "HALT",
+                         "STORE_ACC"};
+  for (unsigned i = 0; i < 10; i++) {
     const pb_instr_info_t *ii = pb_isa_by_name(names[i]);
     CHECK(ii && pb_isa_by_opcode((unsigned)ii->op) == ii, "%s found by name and opcode", names[i]);
   }

@@ -115,7 +115,8 @@ static const char *word_line(unsigned op, int bit, char *buf, size_t len) {
 static void test_illegal_and_reserved(void) {
   char b[128];
   expect_error(word_line(0x00, -1, b, sizeof b), PB_ERR_ILLEGAL_OPCODE, "opcode 0x00");
-  expect_error(word_line(0x0a, -1, b, sizeof b), PB_ERR_ILLEGAL_OPCODE, "opcode 0x0a");
+  expect_error(word_line(0x0b, -1, b, sizeof b), PB_ERR_ILLEGAL_OPCODE, "opcode 0x0b (one past STORE_ACC)");
+  expect_error(word_line(PB_OP_STORE_ACC, 8, b, sizeof b), PB_ERR_RESERVED_BITS, "STORE_ACC with bit 8");
   expect_error(word_line(0xff, -1, b, sizeof b), PB_ERR_ILLEGAL_OPCODE, "opcode 0xff");
   expect_error(word_line(PB_OP_HALT, 127, b, sizeof b), PB_ERR_RESERVED_BITS, "HALT with bit 127");
   expect_error(word_line(PB_OP_SYNC, 8, b, sizeof b), PB_ERR_RESERVED_BITS, "SYNC with bit 8");
@@ -136,6 +137,9 @@ static void test_field_range(void) {
   expect_error("ACTIVATE pool=0 sp_addr=0 rows=1 acc_addr=0 pool_stride=0", PB_ERR_FIELD_RANGE, "ACTIVATE pool=0");
   expect_error("ACTIVATE pool=17 sp_addr=0 rows=1 acc_addr=0 pool_stride=0", PB_ERR_FIELD_RANGE, "ACTIVATE pool=17");
   expect_error("LOAD_ACC acc_addr=0 rows=0 host_stride=0 host_addr=ACC", PB_ERR_FIELD_RANGE, "LOAD_ACC rows=0");
+  expect_error("STORE_ACC cols=4 acc_addr=0 rows=0 host_stride=0 host_addr=OUT", PB_ERR_FIELD_RANGE, "STORE_ACC rows=0");
+  expect_error("STORE_ACC cols=0 acc_addr=0 rows=1 host_stride=0 host_addr=OUT", PB_ERR_FIELD_RANGE, "STORE_ACC cols=0");
+  expect_error("STORE_ACC cols=5 acc_addr=0 rows=1 host_stride=0 host_addr=OUT", PB_ERR_FIELD_RANGE, "STORE_ACC cols>N");
   expect_error("CONFIG zp=0 lo=5 hi=4 host_addr=CFG", PB_ERR_FIELD_RANGE, "CONFIG lo>hi");
   /* a FIELD_RANGE takes precedence over a range error in the same instruction */
   expect_error("LOAD sp_col=0 cols=0 sp_addr=100 rows=1 host_stride=4 host_addr=5000", PB_ERR_FIELD_RANGE,
@@ -152,6 +156,7 @@ static void test_sp_acc_range(void) {
   expect_error("MATMUL acc=1 sp_addr=0 rows=2 acc_addr=31", PB_ERR_ACC_RANGE, "MATMUL acc end");
   expect_error("ACTIVATE pool=1 sp_addr=0 rows=33 acc_addr=0 pool_stride=0", PB_ERR_ACC_RANGE, "ACTIVATE acc end");
   expect_error("LOAD_ACC acc_addr=32 rows=1 host_stride=0 host_addr=ACC", PB_ERR_ACC_RANGE, "LOAD_ACC acc end");
+  expect_error("STORE_ACC cols=4 acc_addr=31 rows=2 host_stride=0 host_addr=OUT", PB_ERR_ACC_RANGE, "STORE_ACC acc end");
   expect_error("ACTIVATE pool=4 sp_addr=0 rows=2 acc_addr=0 pool_stride=11", PB_ERR_ACC_RANGE,
                "ACTIVATE pooled rows end: 0 + 3*11 + 2 > 32");
   expect_error("MATMUL acc=1 sp_addr=64 rows=1 acc_addr=32", PB_ERR_SP_RANGE, "SP before ACC");
@@ -175,6 +180,14 @@ static void test_host_range(void) {
   expect_error("LOAD_ACC acc_addr=0 rows=1 host_stride=0 host_addr=4081", PB_ERR_HOST_RANGE,
                "LOAD_ACC 16 bytes past 4080");
   expect_error("CONFIG zp=0 lo=-128 hi=127 host_addr=4065", PB_ERR_HOST_RANGE, "CONFIG 32 bytes past 4064");
+  expect_error("STORE_ACC cols=4 acc_addr=0 rows=1 host_stride=0 host_addr=4081", PB_ERR_HOST_RANGE,
+               "STORE_ACC 16 bytes past 4080");
+  expect_error("STORE_ACC cols=1 acc_addr=0 rows=1 host_stride=0 host_addr=4093", PB_ERR_HOST_RANGE,
+               "STORE_ACC cols=1: 4 bytes past 4092");
+  expect_error("STORE_ACC cols=4 acc_addr=0 rows=2 host_stride=2048 host_addr=0xc00", PB_ERR_HOST_RANGE,
+               "STORE_ACC strided end");
+  expect_error("STORE_ACC cols=4 acc_addr=0 rows=1 host_stride=0 host_addr=0x40", PB_ERR_HOST_RANGE,
+               "STORE_ACC touching the program's last word");
 }
 
 static void test_config_value(void) {

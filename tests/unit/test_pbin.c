@@ -467,7 +467,7 @@ static void test_header(void) {
                  NULL);
   reject_patched("reserved0", H_RES0, 2, 1, "header.reserved0 at offset 10", NULL);
   reject_patched("reserved byte 50", 50, 1, 0x80, "header.reserved at offset 50: byte 6 is 0x80, expected 0", NULL);
-  reject_patched("isa_version 2", H_ISA, 4, 2, "header.isa_version at offset 24: got 2, expected 1", NULL);
+  reject_patched("isa_version 1", H_ISA, 4, 1, "header.isa_version at offset 24: got 1, expected 2", NULL);
   reject_patched("hw.n 0", H_HW_N, 2, 0, "header.hw.n at offset 8: 0 out of range 1..64", NULL);
   reject_patched("hw.n 65", H_HW_N, 2, 65, "header.hw.n at offset 8: 65 out of range 1..64", NULL);
   reject_patched("hw.sp_rows 0", H_SP_ROWS, 4, 0, "header.hw.sp_rows at offset 12: 0 out of range 1..65536", NULL);

@@ -293,6 +293,56 @@ static void test_maxpool(void) {
   pb_program_free(&p);
 }
 
+/* ---- 6b. raw accumulator sums to host (STORE_ACC), by hand ---------------------------- */
+static void test_store_acc(void) {
+  /*
+   * x = [[1, 2, 0, 0], [-3, 4, 0, 0]], W rows k: w0 = [5, -6, 0, 0], w1 = [7, 8, 0, 0], others 0;
+   * LOAD_ACC preloads the bias row b = [100, -2147483648, 0, 1] into both rows (host_stride 0), MATMUL acc=1:
+   *   r0: [1*5 + 2*7, 1*-6 + 2*8, 0, 0] + b = [19 + 100, 10 - 2^31, 0, 1] = [119, -2147483638, 0, 1]
+   *   r1: [-15 + 28, 18 + 32, 0, 0] + b   = [113, 50 - 2^31, 0, 1]     = [113, -2147483598, 0, 1]
+   * STORE_ACC with host_stride 20 leaves 4 bytes between the rows untouched (90 each); cols=3 writes 12 bytes.
+   */
+  const char *src =
+      ".hw n=4 sp_rows=64 acc_rows=64 host_bytes=8192\n"
+      ".data X 0x1000\n .i8 1, 2, 0, 0, -3, 4, 0, 0\n"
+      ".data W 0x1010\n .i8 5, -6, 0, 0, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0\n"
+      ".data B 0x1020\n .i32 100, -2147483648, 0, 1\n"
+      ".data Y 0x1100\n .i8 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90,"
+      " 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90\n"
+      "LOAD sp_col=0 cols=4 sp_addr=0 rows=4 host_stride=4 host_addr=W\n"
+      "LOAD sp_col=0 cols=4 sp_addr=8 rows=2 host_stride=4 host_addr=X\n"
+      "LOAD_ACC acc_addr=3 rows=2 host_stride=0 host_addr=B\n"
+      "WEIGHTS sp_addr=0\n"
+      "MATMUL acc=1 sp_addr=8 rows=2 acc_addr=3\n"
+      ".data Z 0x1200\n .i8 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90\n"
+      "STORE_ACC cols=4 acc_addr=3 rows=2 host_stride=20 host_addr=Y\n"
+      "STORE_ACC cols=3 acc_addr=3 rows=1 host_stride=0 host_addr=Z\n"
+      "HALT\n";
+  pb_program_t p;
+  pb_model_t *m = run_src(src, "store_acc", &p);
+  if (!m) return;
+  const uint8_t *y = pb_model_host(m) + 0x1100;
+  const int32_t want[2][4] = {{119, -2147483638, 0, 1}, {113, -2147483598, 0, 1}};
+  for (int r = 0; r < 2; r++)
+    for (int c = 0; c < 4; c++) {
+      const uint8_t *q = y + 20 * r + 4 * c;
+      int32_t v = (int32_t)((uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24);
+      CHECK(v == want[r][c], "store_acc: Y[%d][%d] = %d, by hand %d", r, c, v, want[r][c]);
+    }
+  for (int i = 16; i < 20; i++) CHECK(y[i] == 90, "store_acc: gap byte %d = %d, untouched 90", i, y[i]);
+  CHECK(y[36] == 90, "store_acc: byte after the last row = %d, untouched 90", y[36]);
+  /* cols=3: lanes 0..2 of row 3, lane 3's bytes untouched */
+  const uint8_t *z = pb_model_host(m) + 0x1200;
+  for (int c = 0; c < 3; c++) {
+    const uint8_t *q = z + 4 * c;
+    int32_t v = (int32_t)((uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24);
+    CHECK(v == want[0][c], "store_acc cols=3: Z[%d] = %d, by hand %d", c, v, want[0][c]);
+  }
+  for (int i = 12; i < 16; i++) CHECK(z[i] == 90, "store_acc cols=3: byte %d = %d, untouched 90", i, z[i]);
+  pb_model_free(m);
+  pb_program_free(&p);
+}
+
 /* ---- 7. random single-tile cases against the independent loop --------------------- */
 static uint64_t rng_state;
 static uint32_t rnd(void) {
@@ -337,6 +387,7 @@ int main(void) {
   test_saturation();
   test_zero_points();
   test_maxpool();
+  test_store_acc();
   test_random_tiles(seed);
   return check_done();
 }

@@ -485,12 +485,22 @@ static void g_hand() {
   st.set("rows", 1);
   st.set("cols", (int64_t)N);
   st.set("host_addr", 0x100);
+  Ins sa(PB_OP_STORE_ACC);  // STORE_ACC 1 row x N lanes at 0x100: 4N bytes
+  sa.set("rows", 1);
+  sa.set("cols", (int64_t)N);
+  sa.set("host_addr", 0x100);
+  Ins sa0 = sa;
+  sa0.set("cols", 0);
   Ins cf(PB_OP_CONFIG);  // lo = 1 > hi = 0
   cf.set("lo", 1);
   cf.set("hi", 0);
   Case cases[] = {
       {"opcode 0 is illegal", word_of(0, 0), 0, 1, PB_ERR_ILLEGAL_OPCODE},
-      {"opcode 0x0a is illegal", word_of(0x0a, 0), 0, 1, PB_ERR_ILLEGAL_OPCODE},
+      {"opcode 0x0b is illegal", word_of(0x0b, 0), 0, 1, PB_ERR_ILLEGAL_OPCODE},
+      {"STORE_ACC with all fields 0 (rows = 0)", word_of(0x0a, 0), 0, 1, PB_ERR_FIELD_RANGE},
+      {"STORE_ACC cols=0", sa0.word(), 0, 1, PB_ERR_FIELD_RANGE},
+      {"STORE_ACC ending at the program start", sa.word(), 0x100 + 4 * (uint32_t)N, 4, PB_ERR_NONE},
+      {"STORE_ACC overlapping the program's last word", sa.word(), 0x100 + 4 * (uint32_t)N - 16, 1, PB_ERR_HOST_RANGE},
       {"HALT", word_of(0x09, 0), 0, 1, PB_ERR_NONE},
       {"SYNC with bit 127 set", word_of(0x08, 1ull << 63), 0, 1, PB_ERR_RESERVED_BITS},
       {"LOAD 1 x N from 0x20", ld.word(), 0, 1, PB_ERR_NONE},

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Tests of the DMA-facing units, standalone (not through pb_core):
 #   rtl/pb_ld_unit.sv (LOAD, LOAD_ACC, CONFIG, ACTIVATE with rtl/pb_requant.sv) - tb_ld.cpp
-#   rtl/pb_st_unit.sv (STORE)                                                    - tb_st.cpp
+#   rtl/pb_st_unit.sv (STORE, STORE_ACC)                                         - tb_st.cpp
 # `verilator --lint-only -Wall` of each unit standalone at N = 4 and 16, and the Verilator harnesses
 # at N = 4 and 16: hand-checked cases, then random legal instructions with a zero-wait-state host
 # memory (mode a: exact docs/timing.md durations and event cycles) and with random not-ready

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-// Verilator harness for the store unit rtl/pb_st_unit.sv (STORE), standalone.
+// Verilator harness for the store unit rtl/pb_st_unit.sv (STORE, STORE_ACC), standalone.
 // Build with -GN=<n> and -CFLAGS -DPB_N=<n>; link build/libpbcore.a (the ISA tables).
 //
 // The harness plays pb_core around the unit: a start_i pulse with the decoded fields when the unit
 // is idle (random field inputs in every other cycle), and models of
-//   - the scratchpad read port: data one cycle after the address, held until the next read
-//     (pb_sram);
+//   - the scratchpad and accumulator read ports: data one cycle after the address, held until the
+//     next read (pb_sram);
 //   - the host write port: (a) zero wait states (always ready) or (b) random not-ready cycles;
 //     every accepted write (address, length, bytes 0..len-1) is recorded.
 // Expected writes come from docs/isa.md's semantics written here:
-//   for r < rows, c < cols: host[host_addr + r*host_stride + c] = sp[sp_addr+r][sp_col+c].
+//   STORE:     for r < rows, c < cols: host[host_addr + r*host_stride + c] = sp[sp_addr+r][sp_col+c];
+//   STORE_ACC: for r < rows, c < cols: host[host_addr + r*host_stride + 4c..+3] = int32le(acc[acc_addr+r][c]),
+//              as B = ceil(4*cols/N) writes per row (bytes jN.. of the row in write j, the last one shorter).
 // Checked per instruction: host writes (address, length, data, order; a write not accepted stays
-// unchanged), scratchpad reads (one per row, in order), retire_o (once, at the last write),
-// pc_o, dma_bytes_o totals, busy_o (mode a: rows + 1 cycles from the cycle after start, reads in
-// s..s+rows-1 and writes in s+1..s+rows as docs/timing.md says; mode b: the same writes in the
-// same order as mode a, only later). Each check category is one counted case per mode.
+// unchanged), scratchpad/accumulator reads (one per row, in order, on the right port), retire_o
+// (once, at the last write), pc_o, dma_bytes_o totals, busy_o (mode a: STORE rows + 1 cycles,
+// reads in s..s+rows-1, writes in s+1..s+rows; STORE_ACC B*rows + 1 cycles, row r read in s+B*r,
+// its writes in s+B*r+1..s+B*r+B, as docs/timing.md says; mode b: the same writes in the same order
+// as mode a, only later). Each check category is one counted case per mode.
 // Env: PB_SEED (default 1), PB_INSTRS (random instructions per mode, default 2500).
 #include "Vpb_st_unit.h"
 
@@ -30,20 +33,26 @@ struct Instr {
   int gap = 0;
   uint64_t sp_fill_seed = 0;  // refill the scratchpad rows it reads first (0: keep)
   std::vector<std::pair<uint32_t, std::vector<uint8_t>>> sp_fill;  // explicit rows (hand cases)
+  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> acc_fill;  // explicit accumulator rows
   int ready_pct = 100;        // mode (b)
 };
 
 struct Fields {
+  bool acc;  // STORE_ACC (sp_col unused; cols counts int32 lanes; sp_addr is acc_addr)
   uint32_t sp_col, cols, sp_addr, rows, stride, host_addr;
 };
 static Fields fields_of(const pb_instr_t &in) {
-  return {(uint32_t)pb_instr_field(&in, PB_F_STORE_sp_col), (uint32_t)pb_instr_field(&in, PB_F_STORE_cols),
+  if (in.op == PB_OP_STORE_ACC)
+    return {true, 0, (uint32_t)pb_instr_field(&in, PB_F_STORE_ACC_cols), (uint32_t)pb_instr_field(&in, PB_F_STORE_ACC_acc_addr),
+            (uint32_t)pb_instr_field(&in, PB_F_STORE_ACC_rows), (uint32_t)pb_instr_field(&in, PB_F_STORE_ACC_host_stride),
+            (uint32_t)pb_instr_field(&in, PB_F_STORE_ACC_host_addr)};
+  return {false, (uint32_t)pb_instr_field(&in, PB_F_STORE_sp_col), (uint32_t)pb_instr_field(&in, PB_F_STORE_cols),
           (uint32_t)pb_instr_field(&in, PB_F_STORE_sp_addr), (uint32_t)pb_instr_field(&in, PB_F_STORE_rows),
           (uint32_t)pb_instr_field(&in, PB_F_STORE_host_stride), (uint32_t)pb_instr_field(&in, PB_F_STORE_host_addr)};
 }
 
 struct HostW { uint32_t addr, len; uint8_t d[PB_N]; int64_t at; };
-struct SpR { uint32_t addr; int64_t at; };
+struct SpR { uint32_t addr; int64_t at; };  // a scratchpad row, or an accumulator row for STORE_ACC
 struct Exp {
   std::vector<HostW> w;
   std::vector<SpR> r;
@@ -51,8 +60,28 @@ struct Exp {
   int64_t dur = 0;
 };
 
-static Exp expect(const Fields &f, const std::vector<uint8_t> &sp) {
+static Exp expect(const Fields &f, const std::vector<uint8_t> &sp, const std::vector<uint32_t> &acc) {
   Exp e;
+  if (f.acc) {
+    uint32_t bytes = 4 * f.cols, B = (bytes + N - 1) / N;
+    for (uint32_t r = 0; r < f.rows; r++) {
+      e.r.push_back({f.sp_addr + r, (int64_t)B * r});
+      for (uint32_t j = 0; j < B; j++) {
+        HostW w{};
+        w.addr = f.host_addr + r * f.stride + j * N;
+        w.len = std::min<uint32_t>(N, bytes - j * N);
+        for (uint32_t k = 0; k < w.len; k++) {
+          uint32_t byte = j * N + k;  // byte of the row: lane byte / 4, little-endian
+          w.d[k] = (uint8_t)(acc[(size_t)(f.sp_addr + r) * N + byte / 4] >> (8 * (byte % 4)));
+        }
+        w.at = (int64_t)B * r + j + 1;
+        e.w.push_back(w);
+      }
+    }
+    e.dma = (uint64_t)f.rows * bytes;
+    e.dur = (int64_t)B * f.rows + 1;
+    return e;
+  }
   for (uint32_t r = 0; r < f.rows; r++) {
     e.r.push_back({f.sp_addr + r, (int64_t)r});
     HostW w{};
@@ -83,7 +112,31 @@ static uint32_t rnd_base(Rng &g, uint64_t limit, uint64_t extent) {
   default: return (uint32_t)g.below(top + 1);
   }
 }
+static Instr gen_store_acc(Rng &g) {
+  Instr x;
+  memset(&x.in, 0, sizeof x.in);
+  x.in.op = PB_OP_STORE_ACC;
+  uint32_t cols = g.chance(40) ? N : (uint32_t)g.range(1, N), rows = rnd_rows(g), bytes = 4 * cols;
+  uint64_t lim = 0xffffff;
+  if (rows > 1) lim = std::min<uint64_t>(lim, (HOST - bytes) / (rows - 1));
+  uint64_t stride = g.chance(10) ? 0 : g.chance(50) ? bytes : g.below(lim + 1);
+  stride = std::min(stride, lim);
+  set_field(&x.in, "rows", rows);
+  set_field(&x.in, "cols", cols);
+  set_field(&x.in, "acc_addr", rnd_base(g, ROWS16, rows));
+  set_field(&x.in, "host_stride", (int64_t)stride);
+  set_field(&x.in, "host_addr", rnd_base(g, HOST, (uint64_t)(rows - 1) * stride + bytes));
+  x.pc = g.u32();
+  if (g.chance(40)) x.sp_fill_seed = g.next() | 1;
+  uint64_t r = g.below(100);
+  x.gap = r < 60 ? 0 : r < 85 ? 1 : (int)g.range(2, 5);
+  static const int readies[] = {90, 60, 30, 10};
+  x.ready_pct = readies[g.below(4)];
+  return x;
+}
+
 static Instr gen(Rng &g) {
+  if (g.chance(30)) return gen_store_acc(g);
   Instr x;
   memset(&x.in, 0, sizeof x.in);
   x.in.op = PB_OP_STORE;
@@ -137,7 +190,8 @@ class Tb {
   bool mode_b;
   Rng mem_rng, junk;
   std::vector<uint8_t> sp;
-  uint8_t sp_rdata[PB_N];
+  std::vector<uint32_t> acc;
+  uint8_t sp_rdata[PB_N], acc_rdata[4 * PB_N];
   int64_t cyc = 0;
   bool prev_pending = false;
   uint32_t prev_addr = 0, prev_len = 0;
@@ -153,7 +207,7 @@ class Tb {
     ck.prefix = prefix;
     ck.ctx_fn = [this]() { return where(); };
     c_wr = ck.add("host writes (address, length, data, order; held while not ready)");
-    c_rd = ck.add("scratchpad reads (one per row, in order)");
+    c_rd = ck.add("scratchpad/accumulator reads (one per row, in order, on the instruction's port)");
     c_retire = ck.add("retire_o once at the last write; pc_o while busy");
     c_dma = ck.add("dma_bytes_o totals");
     c_busy = ck.add(b ? "busy_o from the cycle after start to the last write, not shorter than in mode a"
@@ -162,6 +216,7 @@ class Tb {
     c_trace = b ? ck.add("the same writes in the same order as mode a") : -1;
     dut = new Vpb_st_unit;
     memset(sp_rdata, 0, sizeof sp_rdata);
+    memset(acc_rdata, 0, sizeof acc_rdata);
     memset(prev_data, 0, sizeof prev_data);
   }
   ~Tb() {
@@ -171,6 +226,8 @@ class Tb {
 
   void drive_fields(const Instr *x) {
     if (!x) {
+      dut->op_i = (uint8_t)junk.u32();
+      dut->acc_addr_i = (uint16_t)junk.u32();
       dut->pc_i = junk.u32();
       dut->sp_col_i = (uint8_t)junk.u32();
       dut->cols_i = (uint8_t)junk.u32();
@@ -181,13 +238,22 @@ class Tb {
       return;
     }
     Fields f = fields_of(x->in);
+    dut->op_i = (uint8_t)x->in.op;
     dut->pc_i = x->pc;
-    dut->sp_col_i = f.sp_col;
+    // the fields another instruction would have are junk: the unit must ignore them
+    dut->sp_col_i = f.acc ? (uint8_t)junk.u32() : f.sp_col;
     dut->cols_i = f.cols;
-    dut->sp_addr_i = f.sp_addr;
+    dut->sp_addr_i = f.acc ? (uint16_t)junk.u32() : f.sp_addr;
+    dut->acc_addr_i = f.acc ? f.sp_addr : (uint16_t)junk.u32();
     dut->rows_i = f.rows;
     dut->host_stride_i = f.stride;
     dut->host_addr_i = f.host_addr;
+  }
+
+  // busy_acc_o must be busy_o && (the running instruction is a STORE_ACC)
+  bool busy_acc_mismatch(bool busy) const {
+    bool want = busy && a.x && a.f.acc;
+    return (bool)dut->busy_acc_o != want;
   }
 
   std::string where() const {
@@ -203,6 +269,7 @@ class Tb {
     int ready_pct = (mode_b && a.x) ? a.x->ready_pct : 100;
     dut->wr_req_ready_i = mode_b ? mem_rng.chance((unsigned)ready_pct) : 1;
     set_bytes(dut->sp_rdata_i, sp_rdata, N);
+    set_bytes(dut->acc_rdata_i, acc_rdata, 4 * N);
     dut->clk_i = 0;
     dut->eval();
 
@@ -222,11 +289,14 @@ class Tb {
     }
     int64_t s = a.issue + 1;
 
-    bool re = dut->sp_re_o;
-    uint32_t raddr = dut->sp_raddr_o;
+    bool sp_re = dut->sp_re_o, acc_re = dut->acc_re_o, re = sp_re || acc_re;
+    uint32_t raddr = sp_re ? dut->sp_raddr_o : dut->acc_raddr_o;
+    if (busy_acc_mismatch(busy)) ck.fail(c_busy, "busy_acc_o is not busy_o of a STORE_ACC");
     if (re) {
-      if (!busy) ck.fail(c_outside, "sp_re_o while not busy");
-      if (!a.x || a.nr >= a.e.r.size()) ck.fail(c_rd, "unexpected scratchpad read of row %u", raddr);
+      if (!busy) ck.fail(c_outside, "sp_re_o/acc_re_o while not busy");
+      if (sp_re && acc_re) ck.fail(c_rd, "both read ports at once");
+      else if (a.x && (acc_re != a.f.acc)) ck.fail(c_rd, "read on the %s port", acc_re ? "accumulator" : "scratchpad");
+      if (!a.x || a.nr >= a.e.r.size()) ck.fail(c_rd, "unexpected read of row %u", raddr);
       else {
         char what[64];
         snprintf(what, sizeof what, "scratchpad read %zu row", a.nr);
@@ -301,7 +371,9 @@ class Tb {
 
     dut->clk_i = 1;
     dut->eval();
-    if (re && raddr < ROWS16) memcpy(sp_rdata, &sp[(size_t)raddr * N], N);  // held until the next read
+    if (sp_re && raddr < ROWS16) memcpy(sp_rdata, &sp[(size_t)raddr * N], N);  // held until the next read
+    if (acc_re && raddr < ROWS16)
+      for (int c = 0; c < N; c++) wr_i32(&acc_rdata[4 * c], acc[(size_t)raddr * N + c]);
     cyc++;
   }
 
@@ -309,7 +381,7 @@ class Tb {
     if (!a.x) return;
     const Exp &e = a.e;
     ck.eq(c_wr, "number of host writes", e.w.size(), a.nw);
-    ck.eq(c_rd, "number of scratchpad reads", e.r.size(), a.nr);
+    ck.eq(c_rd, "number of row reads", e.r.size(), a.nr);
     ck.eq(c_retire, "retire_o pulses", 1, (uint64_t)a.nretire);
     if (a.nretire == 1) {
       ck.eq(c_retire, "retire_o cycle = last busy cycle", a.last_busy, a.retire_at);
@@ -329,6 +401,8 @@ class Tb {
     Rng g(seed ^ 0x5b);
     sp.assign((size_t)ROWS16 * N, 0);
     for (auto &b : sp) b = (uint8_t)g.u32();
+    acc.assign((size_t)ROWS16 * N, 0);
+    for (auto &v : acc) v = g.u32();
     dut->rst_ni = 0;
     dut->clk_i = 0;
     dut->start_i = 0;
@@ -344,14 +418,18 @@ class Tb {
       if (x.sp_fill_seed) {
         Rng fg(x.sp_fill_seed);
         for (uint32_t r = 0; r < f.rows; r++)
-          for (int c = 0; c < N; c++) sp[(size_t)(f.sp_addr + r) * N + c] = (uint8_t)fg.u32();
+          for (int c = 0; c < N; c++) {
+            if (f.acc) acc[(size_t)(f.sp_addr + r) * N + c] = fg.u32();
+            else sp[(size_t)(f.sp_addr + r) * N + c] = (uint8_t)fg.u32();
+          }
       }
       for (auto &row : x.sp_fill) memcpy(&sp[(size_t)row.first * N], row.second.data(), N);
+      for (auto &row : x.acc_fill) memcpy(&acc[(size_t)row.first * N], row.second.data(), 4 * N);
       a = Active();
       a.x = &x;
       a.index = (int)i;
       a.f = f;
-      a.e = expect(f, sp);
+      a.e = expect(f, sp, acc);
       cycle(&x);
       int64_t limit = cyc + 50 * (a.e.dur + 10) + 1000;
       while (dut->busy_o && cyc < limit) cycle(nullptr);
@@ -394,13 +472,34 @@ static std::vector<Instr> hand_program() {
   std::vector<uint8_t> r4(N, 0x44);
   x.sp_fill.push_back({4, r4});
   p.push_back(x);
+  // 3: STORE_ACC rows=2 cols=N acc_addr=7 host_stride=0x1000 host_addr=0x400, acc[7][c] = 0x11223300 + c,
+  //    acc[8][c] = -(c+1): row 7 -> 0x400 + j*N (j < 4), row 8 -> 0x1400 + j*N
+  memset(&x.in, 0, sizeof x.in);
+  x.in.op = PB_OP_STORE_ACC;
+  set_field(&x.in, "rows", 2), set_field(&x.in, "acc_addr", 7), set_field(&x.in, "host_stride", 0x1000);
+  set_field(&x.in, "cols", N);
+  set_field(&x.in, "host_addr", 0x400);
+  x.pc = (uint32_t)p.size();
+  x.sp_fill.clear();
+  std::vector<uint32_t> a7(N), a8(N);
+  for (int c = 0; c < N; c++) a7[c] = 0x11223300u + (uint32_t)c, a8[c] = (uint32_t)-(c + 1);
+  x.acc_fill.push_back({7, a7});
+  x.acc_fill.push_back({8, a8});
+  p.push_back(x);
+  // 4: STORE_ACC rows=1 cols=1 acc_addr=8 host_addr=0x2000 -> one 4-byte write ff ff ff ff (lane 0 = -1)
+  x.acc_fill.clear();
+  set_field(&x.in, "rows", 1), set_field(&x.in, "cols", 1), set_field(&x.in, "acc_addr", 8);
+  set_field(&x.in, "host_stride", 0), set_field(&x.in, "host_addr", 0x2000);
+  x.pc = (uint32_t)p.size();
+  p.push_back(x);
   return p;
 }
 
 static void hand_literals(Tb &tb) {
   int cat = tb.ck.add("hand cases: literal writes");
   tb.ck.ctx_fn = nullptr;
-  auto expect_w = [&](size_t k, uint32_t addr, const std::vector<uint8_t> &d) {
+  // d: the first bytes of the write; len: its length (0: d.size())
+  auto expect_w = [&](size_t k, uint32_t addr, const std::vector<uint8_t> &d, size_t len = 0) {
     tb.ck.ctx = "hand case write " + std::to_string(k);
     if (k >= tb.trace.size()) {
       tb.ck.fail(cat, "write missing");
@@ -408,7 +507,7 @@ static void hand_literals(Tb &tb) {
     }
     const Event &e = tb.trace[k];
     tb.ck.eq(cat, "address", addr, e.addr);
-    tb.ck.eq(cat, "length", d.size(), e.len);
+    tb.ck.eq(cat, "length", len ? len : d.size(), e.len);
     for (size_t i = 0; i < d.size() && i < e.data.size(); i++) tb.ck.eq(cat, "byte", d[i], (uint8_t)e.data[i]);
   };
   expect_w(0, 0x100, {11, 12});
@@ -419,7 +518,14 @@ static void hand_literals(Tb &tb) {
   expect_w(3, 0x300, {0x44});                 // row 4, lane N-1
   expect_w(4, 0x300, {(uint8_t)(10 + N - 1)});  // row 5
   expect_w(5, 0x300, {(uint8_t)(20 + N - 1)});  // row 6
-  tb.ck.eq(cat, "number of writes", 6, tb.trace.size());
+  // STORE_ACC: write j of a row starts with lane j*N/4, little-endian
+  for (int j = 0; j < 4; j++) {
+    expect_w(6 + j, 0x400 + j * N, {(uint8_t)(j * N / 4), 0x33, 0x22, 0x11}, N);
+    uint8_t l = (uint8_t)(0x100 - (j * N / 4 + 1));  // -(lane + 1): low byte, then 0xff
+    expect_w(10 + j, 0x1400 + j * N, {l, 0xff, 0xff, 0xff}, N);
+  }
+  expect_w(14, 0x2000, {0xff, 0xff, 0xff, 0xff});
+  tb.ck.eq(cat, "number of writes", 15, tb.trace.size());
 }
 
 int main(int argc, char **argv) {
@@ -453,7 +559,7 @@ int main(int argc, char **argv) {
     } else {
       trace_a = tb.trace;
     }
-    printf("     %s: %" PRId64 " cycles; %zu STOREs, %zu host writes, %ld write cycles not ready\n", tb.ck.prefix.c_str(),
+    printf("     %s: %" PRId64 " cycles; %zu STOREs and STORE_ACCs, %zu host writes, %ld write cycles not ready\n", tb.ck.prefix.c_str(),
            tb.cyc, prog.size(), tb.trace.size(), tb.n_stall);
     tb.ck.report(&passed, &failed);
   }
