@@ -13,7 +13,8 @@
 module pb_ld_unit #(
   parameter int N        = 16,
   parameter int PCW      = 32,
-  parameter int RQ_LANES = N
+  parameter int RQ_LANES = N,
+  parameter int HAW      = 32   // host address bits that can be nonzero in a request (clog2(HOST_BYTES))
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -26,8 +27,10 @@ module pb_ld_unit #(
   input  logic [7:0]      cols_i,
   input  logic [15:0]     sp_addr_i,
   input  logic [15:0]     rows_i,
+  /* verilator lint_off UNUSEDSIGNAL */  // bits at and above HAW are 0 in every instruction that issues
   input  logic [23:0]     host_stride_i,
   input  logic [31:0]     host_addr_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   input  logic [15:0]     acc_addr_i,
   input  logic [4:0]      pool_i,
   input  logic [15:0]     pool_stride_i,
@@ -69,7 +72,7 @@ module pb_ld_unit #(
   logic [PCW-1:0] pc_q;
   logic [7:0]     sp_col_q, cols_q;
   logic [15:0]    sp_addr_q, rows_q, acc_addr_q, pool_stride_q;
-  logic [23:0]    stride_q;
+  logic [HAW-1:0] stride_q;   // only used between the rows of a range that stays below 2^HAW
   logic [4:0]     pool_q;
   logic [7:0]     zp_q, lo_q, hi_q;
 
@@ -79,7 +82,7 @@ module pb_ld_unit #(
 
   // ---- DMA requests (LOAD, LOAD_ACC, CONFIG) ----
   logic [17:0] req_cnt_q, rsp_cnt_q, beats;
-  logic [31:0] row_addr_q;   // host address of the current request's row
+  logic [HAW-1:0] row_addr_q;   // host address of the current request's row
   logic [1:0]  part_q;       // LOAD_ACC: which N-byte quarter of a 4N-byte row
   logic        is_dma;
   assign is_dma = (op_q == PB_OP_LOAD) || (op_q == PB_OP_LOAD_ACC) || (op_q == PB_OP_CONFIG);
@@ -92,7 +95,9 @@ module pb_ld_unit #(
     endcase
   end
   assign rd_req_valid_o = busy_q && is_dma && (req_cnt_q < beats);
-  assign rd_req_addr_o  = (op_q == PB_OP_LOAD_ACC) ? row_addr_q + 32'(part_q) * 32'(N) : row_addr_q;
+  logic [HAW-1:0] req_addr;
+  assign req_addr       = (op_q == PB_OP_LOAD_ACC) ? row_addr_q + HAW'(part_q) * HAW'(N) : row_addr_q;
+  assign rd_req_addr_o  = 32'(req_addr);
   assign rd_req_len_o   = (op_q == PB_OP_LOAD) ? cols_q : 8'(N);
   logic req_fire;
   assign req_fire = rd_req_valid_o && rd_req_ready_i;
@@ -287,7 +292,7 @@ module pb_ld_unit #(
       cols_q        <= cols_i;
       sp_addr_q     <= sp_addr_i;
       rows_q        <= (op_i == PB_OP_ACTIVATE || op_i == PB_OP_LOAD || op_i == PB_OP_LOAD_ACC) ? rows_i : 16'd0;
-      stride_q      <= host_stride_i;
+      stride_q      <= HAW'(host_stride_i);
       acc_addr_q    <= acc_addr_i;
       pool_q        <= pool_i;
       pool_stride_q <= pool_stride_i;
@@ -296,7 +301,7 @@ module pb_ld_unit #(
       hi_q          <= hi_i;
       req_cnt_q     <= 18'd0;
       rsp_cnt_q     <= 18'd0;
-      row_addr_q    <= host_addr_i;
+      row_addr_q    <= HAW'(host_addr_i);
       part_q        <= 2'd0;
       act_r_q       <= 16'd0;
       act_i_q       <= 5'd0;
@@ -307,12 +312,12 @@ module pb_ld_unit #(
       if (req_fire) begin
         req_cnt_q <= req_cnt_q + 18'd1;
         case (op_q)
-          PB_OP_LOAD: row_addr_q <= row_addr_q + 32'(stride_q);
+          PB_OP_LOAD: row_addr_q <= row_addr_q + stride_q;
           PB_OP_LOAD_ACC: begin
             part_q <= part_q + 2'd1;
-            if (part_q == 2'd3) row_addr_q <= row_addr_q + 32'(stride_q);
+            if (part_q == 2'd3) row_addr_q <= row_addr_q + stride_q;
           end
-          default: row_addr_q <= row_addr_q + 32'(N);   // CONFIG: consecutive N-byte beats
+          default: row_addr_q <= row_addr_q + HAW'(N);   // CONFIG: consecutive N-byte beats
         endcase
       end
       if (rd_rsp_valid_i) begin
