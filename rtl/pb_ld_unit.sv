@@ -191,7 +191,7 @@ module pb_ld_unit #(
   genvar g;
   generate
     for (g = 0; g < L; g++) begin : g_rq
-      pb_requant u_rq (
+      pb_requant #(.HOLD_CFG(1)) u_rq (   // czp/clo/chi do not change during an ACTIVATE
         .clk_i   (clk_i),
         .rst_ni  (rst_ni),
         .valid_i (feed),
