@@ -2,7 +2,7 @@
 // Thin C++ glue between the Verilated pb_core and the C interface of vsim.h: clocking, the
 // zero-wait-state host memory, FST tracing. Built once per configuration with
 //   -DVSIM_TOP=Vpb_core_<cfg> -DVSIM_HDR='"Vpb_core_<cfg>.h"' -DVSIM_OPS=pb_vsim_<cfg>
-//   -DVSIM_NAME='"<cfg>"' -DVSIM_N=.. -DVSIM_SP=.. -DVSIM_ACC=.. -DVSIM_HOST=..
+//   -DVSIM_NAME='"<cfg>"' -DVSIM_N=.. -DVSIM_SP=.. -DVSIM_ACC=.. -DVSIM_HOST=.. [-DVSIM_RQ=..]
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -60,7 +60,10 @@ struct pb_vsim {
   uint64_t bp_state;
 };
 
-static const pb_hw_t kHw = {VSIM_N, VSIM_SP, VSIM_ACC, VSIM_HOST};
+#ifndef VSIM_RQ
+#define VSIM_RQ 0  // requantizer lanes: 0 = N (the core's default RQ_LANES)
+#endif
+static const pb_hw_t kHw = {VSIM_N, VSIM_SP, VSIM_ACC, VSIM_HOST, VSIM_RQ};
 
 static void half(pb_vsim *v, int clk) {
   v->top->clk_i = clk;

@@ -813,7 +813,7 @@ class Tb {
 };
 
 int64_t Tb::dur_lib(const pb_instr_t &in) {
-  pb_hw_t hw = {(uint32_t)N, ROWS16, ROWS16, (uint32_t)HOST};
+  pb_hw_t hw = {(uint32_t)N, ROWS16, ROWS16, (uint32_t)HOST, (uint32_t)PB_RQ_LANES};
   return pb_timing_duration(&hw, &in);
 }
 
