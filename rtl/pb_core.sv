@@ -10,10 +10,18 @@ module pb_core #(
   parameter longint HOST_BYTES = 64'd1048576,
   // requantizer lanes (a divisor of N; hw.rq_lanes of the program header, 0 there meaning N):
   // fewer lanes make ACTIVATE rows longer (docs/timing.md) and the core smaller
+`ifdef PB_RQ_LANES
+  parameter int RQ_LANES   = `PB_RQ_LANES,   // board builds: the top that instantiates the core
+`else                                        // does not pass it (fpga/flow.sh defines the macro)
   parameter int RQ_LANES   = N,
+`endif
   // width of the five performance counters (33..64; the registers read as 64-bit values, which
   // wrap after 2^CNT_W): an area option for small FPGAs, not a timing parameter
+`ifdef PB_CNT_W
+  parameter int CNT_W      = `PB_CNT_W
+`else
   parameter int CNT_W      = 64
+`endif
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
