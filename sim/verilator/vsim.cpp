@@ -52,7 +52,7 @@ struct Pending {
 struct pb_vsim {
   VerilatedContext *ctx;
   VSIM_TOP *top;
-  VerilatedFstC *tfp;
+  VerilatedFstC *tfp;  // stays NULL in builds without tracing (VM_TRACE=0)
   uint64_t time;
   uint8_t *host;
   Pending pend_if, pend_rd;
@@ -170,10 +170,14 @@ static pb_vsim *vs_create(const char *trace_path) {
   if (getenv("PB_VSIM_SEED")) v->ctx->randSeed(atoi(getenv("PB_VSIM_SEED")));
   v->top = new VSIM_TOP(v->ctx);
   if (trace_path) {
+#if VM_TRACE
     v->ctx->traceEverOn(true);
     v->tfp = new VerilatedFstC;
     v->top->trace(v->tfp, 99);
     v->tfp->open(trace_path);
+#else
+    fprintf(stderr, "vsim %s: built without tracing, %s not written\n", VSIM_NAME, trace_path);
+#endif
   }
   // A falling reset edge before the first clock edge: every register with an asynchronous reset is
   // cleared before any clock edge could act on its random initial value (a random write enable
