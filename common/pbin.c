@@ -29,7 +29,7 @@ enum {
   H_FORMAT_VERSION = 4,
   H_HEADER_SIZE = 6,
   H_HW_N = 8,
-  H_RESERVED0 = 10,
+  H_RQ_LANES = 10,
   H_SP_ROWS = 12,
   H_ACC_ROWS = 16,
   H_HOST_BYTES = 20,
@@ -282,6 +282,20 @@ static int hw_bad_field(const pb_hw_t *hw, hw_field_t f[4]) {
   return -1;
 }
 
+/* 0 when rq_lanes is 0 or a divisor of n (n already valid); else an error message in msg. */
+static int hw_bad_lanes(const pb_hw_t *hw, char *msg, size_t len) {
+  if (hw->rq_lanes == 0 || (hw->rq_lanes <= hw->n && hw->n % hw->rq_lanes == 0)) return 0;
+  snprintf(msg, len, "%u is not 0 or a divisor of hw.n = %u", hw->rq_lanes, hw->n);
+  return -1;
+}
+
+char *pb_hw_format(const pb_hw_t *hw, char *buf, size_t len) {
+  int o = snprintf(buf, len, "n=%u sp_rows=%u acc_rows=%u host_bytes=%u", hw->n, hw->sp_rows, hw->acc_rows,
+                   hw->host_bytes);
+  if (hw->rq_lanes && o >= 0 && (size_t)o < len) snprintf(buf + o, len - (size_t)o, " rq_lanes=%u", hw->rq_lanes);
+  return buf;
+}
+
 int pb_hw_check(const pb_hw_t *hw, pb_error_t *err) {
   pb_error_t dummy;
   if (!err) err = &dummy;
@@ -292,6 +306,11 @@ int pb_hw_check(const pb_hw_t *hw, pb_error_t *err) {
   hw_field_t f[4];
   int i = hw_bad_field(hw, f);
   if (i < 0) {
+    char m[96];
+    if (hw_bad_lanes(hw, m, sizeof m)) {
+      snprintf(err->msg, sizeof err->msg, "hw.rq_lanes = %s", m);
+      return -1;
+    }
     err->msg[0] = '\0';
     return 0;
   }
@@ -642,6 +661,8 @@ int pb_program_check(const pb_program_t *p, pb_error_t *err) {
   int bad = hw_bad_field(&p->hw, f);
   if (bad >= 0)
     return fail(err, "%s = %u out of range %u..%u", f[bad].name, f[bad].value, f[bad].lo, f[bad].hi);
+  char lm[96];
+  if (hw_bad_lanes(&p->hw, lm, sizeof lm)) return fail(err, "hw.rq_lanes = %s", lm);
   if (p->code_len == 0) return fail(err, "code_len: 0, a program needs at least one instruction");
   if (!p->code) return fail(err, "code: NULL with code_len = %u", p->code_len);
   if (p->n_data && !p->data) return fail(err, "data: NULL with n_data = %u", p->n_data);
@@ -704,6 +725,7 @@ int pb_program_write(const pb_program_t *p, uint8_t **buf, size_t *len, pb_error
   wr16(b + H_FORMAT_VERSION, PB_PBIN_VERSION);
   wr16(b + H_HEADER_SIZE, PB_PBIN_HEADER_BYTES);
   wr16(b + H_HW_N, p->hw.n);
+  wr16(b + H_RQ_LANES, p->hw.rq_lanes);
   wr32(b + H_SP_ROWS, p->hw.sp_rows);
   wr32(b + H_ACC_ROWS, p->hw.acc_rows);
   wr32(b + H_HOST_BYTES, p->hw.host_bytes);
@@ -883,19 +905,21 @@ static int read_header(const uint8_t *buf, size_t len, pb_program_t *p, pb_error
   if (stored != actual)
     return fail(err, "header.crc32%s: file says 0x%08x, contents give 0x%08x (corrupted file)", fmt_off(&w, H_CRC32),
                 stored, actual);
-  if (rd16(buf + H_RESERVED0))
-    return fail(err, "header.reserved0%s: got 0x%04x, expected 0", fmt_off(&w, H_RESERVED0), rd16(buf + H_RESERVED0));
   if (check_zero(buf, H_RESERVED, H_RESERVED_BYTES, "header.reserved", err)) return -1;
 
   p->hw.n = rd16(buf + H_HW_N);
   p->hw.sp_rows = rd32(buf + H_SP_ROWS);
   p->hw.acc_rows = rd32(buf + H_ACC_ROWS);
   p->hw.host_bytes = rd32(buf + H_HOST_BYTES);
+  p->hw.rq_lanes = rd16(buf + H_RQ_LANES);
   hw_field_t f[4];
   int bad = hw_bad_field(&p->hw, f);
   if (bad >= 0)
     return fail(err, "header.%s%s: %u out of range %u..%u", f[bad].name, fmt_off(&w, f[bad].off), f[bad].value,
                 f[bad].lo, f[bad].hi);
+  char lm[96];
+  if (hw_bad_lanes(&p->hw, lm, sizeof lm))
+    return fail(err, "header.hw.rq_lanes%s: %s", fmt_off(&w, H_RQ_LANES), lm);
   uint32_t isa = rd32(buf + H_ISA_VERSION);
   if (isa != PB_ISA_VERSION)
     return fail(err, "header.isa_version%s: got %u, expected %u (the instruction encoding this reader implements)",

@@ -97,7 +97,8 @@ int64_t pb_timing_duration(const pb_hw_t *hw, const pb_instr_t *in) {
   case PB_OP_LOAD: return F(LOAD_rows) + 1;          /* requests s..s+R-1, writes s+1..s+R */
   case PB_OP_LOAD_ACC: return 4 * F(LOAD_ACC_rows) + 1; /* 4 beats of N bytes per row */
   case PB_OP_CONFIG: return 8 + 1;                   /* 8 beats of N bytes: N x 8 bytes */
-  case PB_OP_ACTIVATE: return F(ACTIVATE_rows) * F(ACTIVATE_pool) + PB_TM_RQ_LATENCY + 1;
+  case PB_OP_ACTIVATE: /* a row: pool reads, then N/lanes - 1 more cycles through the requantizer lanes */
+    return F(ACTIVATE_rows) * (F(ACTIVATE_pool) + pb_tm_rq_groups(hw) - 1) + PB_TM_RQ_LATENCY + 1;
   case PB_OP_WEIGHTS: return n;                      /* scratchpad reads s..s+N-1 */
   case PB_OP_MATMUL: return F(MATMUL_rows);          /* scratchpad reads s..s+R-1 (feeding) */
   case PB_OP_STORE: return F(STORE_rows) + 1;        /* reads s..s+R-1, host writes s+1..s+R */

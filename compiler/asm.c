@@ -680,18 +680,20 @@ static int emit_word(asm_t *a, const char *at, const pb_word_t *w) {
 /* ---- directives ------------------------------------------------------------ */
 
 static int d_hw(asm_t *a, const char *at) {
-  static const char *const keys[] = {"n", "sp_rows", "acc_rows", "host_bytes"};
+  /* rq_lanes is optional (0: one requantizer lane per column) */
+  static const char *const keys[] = {"n", "sp_rows", "acc_rows", "host_bytes", "rq_lanes"};
   if (a->have_hw) return fail(a, at, "duplicate .hw (first at line %d)", a->hw_line);
-  uint32_t val[4] = {0};
-  int seen[4] = {0};
+  uint32_t val[5] = {0};
+  int seen[5] = {0};
   while (!at_end(a)) {
     const char *ks = a->p;
     char key[MAX_TOKEN + 1];
     if (parse_word(a, key, sizeof key, ".hw parameter")) return -1;
     int k = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
       if (!strcmp(key, keys[i])) k = i;
-    if (k < 0) return fail(a, ks, "unknown .hw parameter '%s' (parameters: n sp_rows acc_rows host_bytes)", key);
+    if (k < 0)
+      return fail(a, ks, "unknown .hw parameter '%s' (parameters: n sp_rows acc_rows host_bytes [rq_lanes])", key);
     if (seen[k]) return fail(a, ks, "duplicate .hw parameter '%s'", key);
     skip_ws(a);
     if (a->p >= a->end || *a->p != '=') return fail(a, a->p, "missing '=' after '%s'", key);
@@ -705,7 +707,7 @@ static int d_hw(asm_t *a, const char *at) {
   for (int i = 0; i < 4; i++)
     if (!seen[i])
       return fail(a, at, ".hw: missing parameter '%s' (parameters: n sp_rows acc_rows host_bytes)", keys[i]);
-  pb_hw_t hw = {val[0], val[1], val[2], val[3]};
+  pb_hw_t hw = {val[0], val[1], val[2], val[3], val[4]};
   pb_error_t e;
   if (pb_hw_check(&hw, &e)) return fail(a, at, ".hw: %s", e.msg);
   a->hw = hw;

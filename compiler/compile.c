@@ -13,16 +13,16 @@
 int pb_hw_preset(uint32_t n, pb_hw_t *hw) {
   if (n < 1 || n > PB_HW_N_MAX) return -1;
   if (n == 4) {
-    *hw = (pb_hw_t){4, 1024, 512, 1048576};
+    *hw = (pb_hw_t){4, 1024, 512, 1048576, 0};
   } else if (n == 8) {
-    *hw = (pb_hw_t){8, 4096, 2048, 2097152};
+    *hw = (pb_hw_t){8, 4096, 2048, 2097152, 0};
   } else if (n == 16) {
-    *hw = (pb_hw_t){16, 16384, 4096, 4194304};
+    *hw = (pb_hw_t){16, 16384, 4096, 4194304, 0};
   } else {
     uint64_t sp = 64ull * n * n, acc = 16ull * n * n;
     sp = sp < 1024 ? 1024 : sp > 65536 ? 65536 : sp;
     acc = acc < 512 ? 512 : acc > 4096 ? 4096 : acc;
-    *hw = (pb_hw_t){n, (uint32_t)sp, (uint32_t)acc, n <= 4 ? 1048576u : n <= 8 ? 2097152u : 4194304u};
+    *hw = (pb_hw_t){n, (uint32_t)sp, (uint32_t)acc, n <= 4 ? 1048576u : n <= 8 ? 2097152u : 4194304u, 0};
   }
   return 0;
 }

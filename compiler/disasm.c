@@ -207,8 +207,8 @@ char *pb_disasm(const pb_program_t *p) {
   sb_printf(&b, "; Protobrain assembly (pb_disasm), ISA v%u: %u instructions, %u data blocks, %u tensors, %u regions",
             PB_ISA_VERSION, p->code_len, p->n_data, p->n_tensors, p->n_regions);
   if (nsteps || nlayers) sb_printf(&b, ", %u steps, %u layers", nsteps, nlayers);
-  sb_printf(&b, "\n.hw n=%u sp_rows=%u acc_rows=%u host_bytes=%u\n", p->hw.n, p->hw.sp_rows, p->hw.acc_rows,
-            p->hw.host_bytes);
+  char hwt[128];
+  sb_printf(&b, "\n.hw %s\n", pb_hw_format(&p->hw, hwt, sizeof hwt));
   sb_printf(&b, ".code 0x%08x\n", p->code_addr);
 
   /* data blocks take the names of their regions (implicit plan), else d0, d1, ... */

@@ -85,11 +85,12 @@ int pb_backend_open(const char *name, const pb_hw_t *hw, const pb_backend_opts_t
 
 int pb_backend_load(pb_backend_t *b, const pb_program_t *p, char *err, size_t errlen) {
   const pb_hw_t *a = &b->hw, *h = &p->hw;
-  if (a->n != h->n || a->sp_rows != h->sp_rows || a->acc_rows != h->acc_rows || a->host_bytes != h->host_bytes)
-    return pb_fail(err, errlen,
-                "program built for hardware n=%u sp_rows=%u acc_rows=%u host_bytes=%u; backend %s has n=%u "
-                "sp_rows=%u acc_rows=%u host_bytes=%u",
-                h->n, h->sp_rows, h->acc_rows, h->host_bytes, b->name, a->n, a->sp_rows, a->acc_rows, a->host_bytes);
+  if (!pb_hw_equal(a, h)) {
+    char ha[128], hh[128];
+    pb_hw_format(h, hh, sizeof hh);
+    pb_hw_format(a, ha, sizeof ha);
+    return pb_fail(err, errlen, "program built for hardware %s; backend %s has %s", hh, b->name, ha);
+  }
   pb_error_t e;
   if (pb_program_check(p, &e)) return pb_fail(err, errlen, "%s", e.msg);
   memcpy(b->host + p->code_addr, p->code, (size_t)p->code_len * PB_INSTR_BYTES);

@@ -213,7 +213,7 @@ int pb_backend_open_uart(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_ba
   pb_uart_link_t *link;
   if (pb_uart_link_open(port, opts ? opts->baud : 0, opts ? opts->timeout_ms : 0, &link, err, errlen)) return -1;
   /* who is there: the board's identity and parameters */
-  uint32_t id[5], p[5];
+  uint32_t id[5], p[6];
   if (pb_uart_read_regs(link, PB_UART_REG_BOARD_ID, 5, id, err, errlen)) goto fail;
   if (id[0] != PB_UART_BOARD_ID) {
     pb_fail(err, errlen, "uart %s: not a Protobrain board (BOARD_ID 0x%08x, expected 0x%08x)", port, id[0],
@@ -225,7 +225,8 @@ int pb_backend_open_uart(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_ba
             port, id[1], id[3], PB_UART_PROTO_VERSION, PB_UART_MAX_DATA);
     goto fail;
   }
-  if (pb_uart_read_regs(link, 0x40, 5, p, err, errlen)) goto fail;
+  /* HW_N, HW_SP_ROWS, HW_ACC_ROWS, HW_HOST_BYTES, ISA_VERSION, HW_RQ_LANES (0x40..0x54) */
+  if (pb_uart_read_regs(link, 0x40, 6, p, err, errlen)) goto fail;
   if (p[4] != PB_ISA_VERSION) {
     pb_fail(err, errlen, "uart %s: the board implements ISA version %u; this driver and its programs use version %u", port,
             p[4], PB_ISA_VERSION);
@@ -234,14 +235,13 @@ int pb_backend_open_uart(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_ba
   /* A board has fixed parameters: the backend reports them (b->hw), so that a program built for
    * others is refused by its caller, naming both (pb_backend_load, pb_load_*). Such a backend is
    * not prepared for runs. */
-  pb_hw_t bhw = {p[0], p[1], p[2], p[3]};
+  pb_hw_t bhw = {p[0], p[1], p[2], p[3], p[5] == p[0] ? 0 : p[5]};
   pb_error_t he;
   if (pb_hw_check(&bhw, &he)) {
     pb_fail(err, errlen, "uart %s: the board reports impossible parameters: %s", port, he.msg);
     goto fail;
   }
-  int match = bhw.n == hw->n && bhw.sp_rows == hw->sp_rows && bhw.acc_rows == hw->acc_rows &&
-              bhw.host_bytes == hw->host_bytes;
+  int match = pb_hw_equal(&bhw, hw);
   /* a core left running by an earlier session is stopped; the memory starts as zeros */
   uint32_t s[15];
   if (match) {

@@ -93,13 +93,11 @@ int pb_backend_open_verilator(const pb_hw_t *hw, const pb_backend_opts_t *opts, 
                               size_t errlen) {
   const pb_vsim_ops_t *ops = pb_vsim_find(hw);
   if (!ops) {
-    int o = snprintf(err, errlen, "verilator: no RTL build for n=%u sp_rows=%u acc_rows=%u host_bytes=%u; built:",
-                     hw->n, hw->sp_rows, hw->acc_rows, hw->host_bytes);
-    for (int i = 0; pb_vsim_configs[i] && o > 0 && (size_t)o < errlen; i++) {
-      const pb_hw_t *h = &pb_vsim_configs[i]->hw;
-      o += snprintf(err + o, errlen - (size_t)o, " %s (n=%u sp_rows=%u acc_rows=%u host_bytes=%u)",
-                    pb_vsim_configs[i]->name, h->n, h->sp_rows, h->acc_rows, h->host_bytes);
-    }
+    char t[128];
+    int o = snprintf(err, errlen, "verilator: no RTL build for %s; built:", pb_hw_format(hw, t, sizeof t));
+    for (int i = 0; pb_vsim_configs[i] && o > 0 && (size_t)o < errlen; i++)
+      o += snprintf(err + o, errlen - (size_t)o, " %s (%s)", pb_vsim_configs[i]->name,
+                    pb_hw_format(&pb_vsim_configs[i]->hw, t, sizeof t));
     return -1;
   }
   pb_backend_t *b = calloc(1, sizeof *b);

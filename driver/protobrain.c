@@ -208,7 +208,7 @@ pb_status_t pb_open(const char *backend, const pb_options_t *opts, pb_ctx_t **ou
   ctx->bopts.baud = o.baud;
   ctx->bopts.timeout_ms = o.timeout_ms;
   if (o.hw) {
-    pb_hw_t hw = {o.hw->n, o.hw->sp_rows, o.hw->acc_rows, o.hw->host_bytes};
+    pb_hw_t hw = {o.hw->n, o.hw->sp_rows, o.hw->acc_rows, o.hw->host_bytes, 0};  /* rq_lanes 0: N (no API field yet) */
     pb_error_t e;
     if (pb_hw_check(&hw, &e)) {
       pb_close(ctx);

@@ -7,7 +7,21 @@ module pb_core #(
   parameter int N          = 16,
   parameter int SP_ROWS    = 4096,
   parameter int ACC_ROWS   = 1024,
-  parameter longint HOST_BYTES = 64'd1048576
+  parameter longint HOST_BYTES = 64'd1048576,
+  // requantizer lanes (a divisor of N; hw.rq_lanes of the program header, 0 there meaning N):
+  // fewer lanes make ACTIVATE rows longer (docs/timing.md) and the core smaller
+`ifdef PB_RQ_LANES
+  parameter int RQ_LANES   = `PB_RQ_LANES,   // board builds: the top that instantiates the core
+`else                                        // does not pass it (fpga/flow.sh defines the macro)
+  parameter int RQ_LANES   = N,
+`endif
+  // width of the five performance counters (33..64; the registers read as 64-bit values, which
+  // wrap after 2^CNT_W): an area option for small FPGAs, not a timing parameter
+`ifdef PB_CNT_W
+  parameter int CNT_W      = `PB_CNT_W
+`else
+  parameter int CNT_W      = 64
+`endif
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -54,15 +68,30 @@ module pb_core #(
 );
 `include "pb_isa.vh"
 
-  localparam int PCW = 32;
+  // PCs: every PC the core handles is at most HOST_BYTES / 16 (the fetch limit)
+  localparam int PCW = $clog2(32'(HOST_BYTES / 64'd16) + 1);
+  // host addresses below 2^K; footprints FW bits (pb_decode)
+  localparam int K   = $clog2(HOST_BYTES);
+  localparam int FW  = (K + 1 > $clog2(SP_ROWS + 1))
+                       ? ((K + 1 > $clog2(ACC_ROWS + 1)) ? K + 1 : $clog2(ACC_ROWS + 1))
+                       : (($clog2(SP_ROWS + 1) > $clog2(ACC_ROWS + 1)) ? $clog2(SP_ROWS + 1) : $clog2(ACC_ROWS + 1));
+  // DMA bytes a unit reports in one cycle: at most 8N (a CONFIG)
+  localparam int BW  = $clog2(8 * N + 1);
   localparam logic [1:0] S_IDLE = 2'd0, S_RUN = 2'd1, S_DONE = 2'd2, S_ERROR = 2'd3;
   localparam logic [1:0] M_NONE = 2'd0, M_SP = 2'd2, M_ACC = 2'd3;  // footprint memories (pb_decode)
 
   // ---- registers ----
   logic [1:0]  state_q;
   logic [3:0]  err_q;
-  logic [31:0] prog_addr_q, prog_len_q, fault_pc_q;
-  logic [63:0] cyc_q, busy_cnt_q, instr_q, bytes_q, stall_q;
+  logic [31:0] prog_addr_q, prog_len_q;
+  logic [PCW-1:0] fault_pc_q;
+  logic [CNT_W-1:0] cyc_q, busy_cnt_q, instr_q, bytes_q, stall_q;
+  logic [63:0] cyc, busy_cnt, instrs, bytes, stalls;   // as read: zero-extended
+  assign cyc      = 64'(cyc_q);
+  assign busy_cnt = 64'(busy_cnt_q);
+  assign instrs   = 64'(instr_q);
+  assign bytes    = 64'(bytes_q);
+  assign stalls   = 64'(stall_q);
   logic        start;
   assign start = reg_we_i && (reg_addr_i == 8'h00) && reg_wdata_i[0] && (state_q != S_RUN);
   assign irq_o = (state_q == S_DONE) || (state_q == S_ERROR);
@@ -72,41 +101,46 @@ module pb_core #(
       8'h04: reg_rdata_o = {24'd0, err_q, 2'd0, state_q};
       8'h08: reg_rdata_o = prog_addr_q;
       8'h0c: reg_rdata_o = prog_len_q;
-      8'h10: reg_rdata_o = fault_pc_q;
-      8'h18: reg_rdata_o = cyc_q[31:0];
-      8'h1c: reg_rdata_o = cyc_q[63:32];
-      8'h20: reg_rdata_o = busy_cnt_q[31:0];
-      8'h24: reg_rdata_o = busy_cnt_q[63:32];
-      8'h28: reg_rdata_o = instr_q[31:0];
-      8'h2c: reg_rdata_o = instr_q[63:32];
-      8'h30: reg_rdata_o = bytes_q[31:0];
-      8'h34: reg_rdata_o = bytes_q[63:32];
-      8'h38: reg_rdata_o = stall_q[31:0];
-      8'h3c: reg_rdata_o = stall_q[63:32];
+      8'h10: reg_rdata_o = 32'(fault_pc_q);
+      8'h18: reg_rdata_o = cyc[31:0];
+      8'h1c: reg_rdata_o = cyc[63:32];
+      8'h20: reg_rdata_o = busy_cnt[31:0];
+      8'h24: reg_rdata_o = busy_cnt[63:32];
+      8'h28: reg_rdata_o = instrs[31:0];
+      8'h2c: reg_rdata_o = instrs[63:32];
+      8'h30: reg_rdata_o = bytes[31:0];
+      8'h34: reg_rdata_o = bytes[63:32];
+      8'h38: reg_rdata_o = stalls[31:0];
+      8'h3c: reg_rdata_o = stalls[63:32];
       8'h40: reg_rdata_o = 32'(N);
       8'h44: reg_rdata_o = 32'(SP_ROWS);
       8'h48: reg_rdata_o = 32'(ACC_ROWS);
       8'h4c: reg_rdata_o = 32'(HOST_BYTES);
       8'h50: reg_rdata_o = 32'(PB_ISA_VERSION);
+      8'h54: reg_rdata_o = 32'(RQ_LANES);
       default: reg_rdata_o = 32'd0;
     endcase
   end
 
   // ---- fetch ----
-  logic [31:0]  limit;
-  logic         head_valid, exhausted, pop;
-  logic [127:0] head;
-  logic [31:0]  head_pc, fetch_pc;
+  // limit: the words that lie wholly inside host memory, at most the program length. PROG_ADDR and
+  // PROG_LEN do not change while the core runs and are written at least one cycle before the
+  // start, so the limit is computed one cycle late (a register, not a path into the fetcher).
+  logic [PCW-1:0] limit_q, limit_d, avail;
+  logic           head_valid, exhausted, pop;
+  logic [127:0]   head;
+  logic [PCW-1:0] head_pc, fetch_pc;
   always_comb begin
-    // words that lie wholly inside host memory, at most the program length
-    if (64'(prog_addr_q) + 64'd16 > HOST_BYTES) limit = 32'd0;
-    else if ((HOST_BYTES - 64'(prog_addr_q)) / 64'd16 < 64'(prog_len_q)) limit = 32'((HOST_BYTES - 64'(prog_addr_q)) / 64'd16);
-    else limit = prog_len_q;
+    avail = PCW'((HOST_BYTES - 64'(prog_addr_q[K-1:0])) >> 4);
+    if (64'(prog_addr_q) + 64'd16 > HOST_BYTES) limit_d = '0;
+    else if (64'(prog_len_q) > 64'(avail)) limit_d = avail;
+    else limit_d = PCW'(prog_len_q);
   end
+  always_ff @(posedge clk_i) limit_q <= limit_d;
 
   pb_fetch #(.PCW(PCW)) u_fetch (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start), .run_i(state_q == S_RUN),
-    .prog_addr_i(prog_addr_q), .limit_i(limit), .pop_i(pop),
+    .prog_addr_i(prog_addr_q), .limit_i(limit_q), .pop_i(pop),
     .if_req_valid_o(if_req_valid_o), .if_req_addr_o(if_req_addr_o), .if_req_ready_i(if_req_ready_i),
     .if_rsp_valid_i(if_rsp_valid_i), .if_rsp_data_i(if_rsp_data_i),
     .head_valid_o(head_valid), .head_o(head), .head_pc_o(head_pc), .exhausted_o(exhausted),
@@ -122,8 +156,8 @@ module pb_core #(
   logic [31:0] host_addr;
   logic        acc_flag;
   logic [4:0]  pool;
-  logic [47:0] rd_lo, rd_hi, wr_lo, wr_hi;
-  pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES)) u_dec (
+  logic [FW-1:0] rd_lo, rd_hi, wr_lo, wr_hi;
+  pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES), .FW(FW)) u_dec (
     .instr_i(head), .prog_addr_i(prog_addr_q), .prog_len_i(prog_len_q),
     .op_o(op), .err_o(derr), .unit_o(unit),
     .sp_col_o(sp_col), .cols_o(cols), .sp_addr_o(sp_addr), .rows_o(rows), .host_stride_o(host_stride),
@@ -138,7 +172,10 @@ module pb_core #(
   logic [7:0]  ld_op;
   logic        ld_start, ex_start, st_start;
   logic        ld_retire, w_retire, mm_retire, st_retire, row_in;
-  logic [31:0] ld_pc, w_pc, mm_pc, st_pc, ld_bytes, st_bytes;
+  logic [PCW-1:0] ld_pc, w_pc, mm_pc, st_pc;
+  /* verilator lint_off UNUSEDSIGNAL */  // at most 8N bytes per cycle: the low BW bits are counted
+  logic [31:0] ld_bytes, st_bytes;
+  /* verilator lint_on UNUSEDSIGNAL */
 
   // scratchpad: one write port (LD), read ports A (EX) and B (ST): two copies
   logic            sp_we;
@@ -153,7 +190,7 @@ module pb_core #(
   logic            ex_acc_we, ld_acc_we, acc_we;
   logic [15:0]     ex_acc_waddr, ld_acc_waddr, acc_waddr;
   logic [N*32-1:0] ex_acc_wdata, ld_acc_wdata, acc_wdata;
-  logic [31:0]     ex_acc_wpc;
+  logic [PCW-1:0]  ex_acc_wpc;
   logic            acca_re, accb_re;
   logic [15:0]     acca_raddr, accb_raddr;
   logic [N*32-1:0] acca_rdata, accb_rdata;
@@ -178,7 +215,7 @@ module pb_core #(
     .clk_i(clk_i), .we_i(acc_we), .waddr_i(acc_waddr), .wmask_i(1'b1), .wdata_i(acc_wdata),
     .re_i(accb_re), .raddr_i(accb_raddr), .rdata_o(accb_rdata));
 
-  pb_ld_unit #(.N(N), .PCW(PCW)) u_ld (
+  pb_ld_unit #(.N(N), .PCW(PCW), .RQ_LANES(RQ_LANES), .HAW(K)) u_ld (
     .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ld_start), .op_i(op), .pc_i(head_pc),
     .sp_col_i(sp_col), .cols_i(cols), .sp_addr_i(sp_addr), .rows_i(rows), .host_stride_i(host_stride),
     .host_addr_i(host_addr), .acc_addr_i(acc_addr), .pool_i(pool), .pool_stride_i(pool_stride),
@@ -191,7 +228,7 @@ module pb_core #(
     .retire_o(ld_retire), .pc_o(ld_pc), .cfg_err_o(cfg_err), .dma_bytes_o(ld_bytes)
   );
 
-  pb_ex_unit #(.N(N), .PCW(PCW)) u_ex (
+  pb_ex_unit #(.N(N), .PCW(PCW), .AAW((ACC_ROWS > 1) ? $clog2(ACC_ROWS) : 1)) u_ex (
     .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ex_start), .op_i(op), .pc_i(head_pc),
     .sp_addr_i(sp_addr), .rows_i(rows), .acc_addr_i(acc_addr), .acc_flag_i(acc_flag),
     .busy_o(ex_busy), .busy_mm_o(ex_busy_mm), .inflight_o(ex_inflight), .wsel_o(wsel), .buf_busy_o(buf_busy),
@@ -202,7 +239,7 @@ module pb_core #(
     .row_in_o(row_in)
   );
 
-  pb_st_unit #(.N(N), .PCW(PCW)) u_st (
+  pb_st_unit #(.N(N), .PCW(PCW), .HAW(K)) u_st (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(st_start), .op_i(op), .pc_i(head_pc), .sp_col_i(sp_col),
     .cols_i(cols), .sp_addr_i(sp_addr), .acc_addr_i(acc_addr), .rows_i(rows), .host_stride_i(host_stride),
     .host_addr_i(host_addr), .busy_o(st_busy), .busy_acc_o(st_busy_acc),
@@ -215,12 +252,12 @@ module pb_core #(
 
   // ---- interlocks (docs/timing.md): footprints of the instruction in each unit ----
   logic [1:0]  ld_rd_mem_q, ld_wr_mem_q, st_rd_mem_q, st_wr_mem_q;
-  logic [47:0] ld_rd_lo_q, ld_rd_hi_q, ld_wr_lo_q, ld_wr_hi_q;
-  logic [47:0] st_rd_lo_q, st_rd_hi_q, st_wr_lo_q, st_wr_hi_q;
-  logic [47:0] ex_rd_lo_q, ex_rd_hi_q, box_lo_q, box_hi_q;
+  logic [FW-1:0] ld_rd_lo_q, ld_rd_hi_q, ld_wr_lo_q, ld_wr_hi_q;
+  logic [FW-1:0] st_rd_lo_q, st_rd_hi_q, st_wr_lo_q, st_wr_hi_q;
+  logic [FW-1:0] ex_rd_lo_q, ex_rd_hi_q, box_lo_q, box_hi_q;
 
-  function automatic logic ov(input logic [1:0] am, input logic [47:0] alo, input logic [47:0] ahi,
-                              input logic [1:0] bm, input logic [47:0] blo, input logic [47:0] bhi);
+  function automatic logic ov(input logic [1:0] am, input logic [FW-1:0] alo, input logic [FW-1:0] ahi,
+                              input logic [1:0] bm, input logic [FW-1:0] blo, input logic [FW-1:0] bhi);
     ov = (am != M_NONE) && (am == bm) && (alo < bhi) && (blo < ahi);
   endfunction
 
@@ -254,8 +291,8 @@ module pb_core #(
   end
 
   // stop conditions: a CONFIG faulted, the head fails its checks, or the program ran out
-  logic       cfg_err_q;
-  logic [31:0] cfg_err_pc_q;
+  logic           cfg_err_q;
+  logic [PCW-1:0] cfg_err_pc_q;
   assign head_bad = head_valid && (derr != PB_ERR_NONE);
   assign stopping = cfg_err_q || head_bad || exhausted;
   logic serialize;
@@ -294,20 +331,25 @@ module pb_core #(
   end
 
   // ---- control state and counters ----
+  logic [2:0]  retired_now;   // instructions retired in this cycle (at most one per unit)
+  logic [BW:0] bytes_now;     // DMA bytes of this cycle
+  assign retired_now = 3'(ld_retire) + 3'(w_retire) + 3'(mm_retire) + 3'(st_retire) + 3'(issue && unit == PB_UNIT_CTL);
+  assign bytes_now   = (BW+1)'(ld_bytes[BW-1:0]) + (BW+1)'(st_bytes[BW-1:0]);
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q     <= S_IDLE;
       err_q       <= PB_ERR_NONE;
       prog_addr_q <= 32'd0;
       prog_len_q  <= 32'd0;
-      fault_pc_q  <= 32'd0;
-      cyc_q       <= 64'd0;
-      busy_cnt_q  <= 64'd0;
-      instr_q     <= 64'd0;
-      bytes_q     <= 64'd0;
-      stall_q     <= 64'd0;
+      fault_pc_q  <= '0;
+      cyc_q       <= '0;
+      busy_cnt_q  <= '0;
+      instr_q     <= '0;
+      bytes_q     <= '0;
+      stall_q     <= '0;
       cfg_err_q   <= 1'b0;
-      cfg_err_pc_q <= 32'd0;
+      cfg_err_pc_q <= '0;
     end else begin
       if (reg_we_i && state_q != S_RUN) begin
         if (reg_addr_i == 8'h08) prog_addr_q <= reg_wdata_i;
@@ -316,20 +358,19 @@ module pb_core #(
       if (start) begin
         state_q    <= S_RUN;
         err_q      <= PB_ERR_NONE;
-        fault_pc_q <= 32'd0;
-        cyc_q      <= 64'd0;
-        busy_cnt_q <= 64'd0;
-        instr_q    <= 64'd0;
-        bytes_q    <= 64'd0;
-        stall_q    <= 64'd0;
+        fault_pc_q <= '0;
+        cyc_q      <= '0;
+        busy_cnt_q <= '0;
+        instr_q    <= '0;
+        bytes_q    <= '0;
+        stall_q    <= '0;
         cfg_err_q  <= 1'b0;
       end else if (state_q == S_RUN) begin
-        cyc_q      <= cyc_q + 64'd1;
-        busy_cnt_q <= busy_cnt_q + 64'(row_in);
-        instr_q    <= instr_q + 64'(ld_retire) + 64'(w_retire) + 64'(mm_retire) + 64'(st_retire) +
-                      64'(issue && unit == PB_UNIT_CTL);
-        bytes_q    <= bytes_q + 64'(ld_bytes) + 64'(st_bytes);
-        stall_q    <= stall_q + 64'((if_req_valid_o && !if_req_ready_i) || (rd_req_valid_o && !rd_req_ready_i) ||
+        cyc_q      <= cyc_q + 1'b1;
+        busy_cnt_q <= busy_cnt_q + CNT_W'(row_in);
+        instr_q    <= instr_q + CNT_W'(retired_now);
+        bytes_q    <= bytes_q + CNT_W'(bytes_now);
+        stall_q    <= stall_q + CNT_W'((if_req_valid_o && !if_req_ready_i) || (rd_req_valid_o && !rd_req_ready_i) ||
                                     (wr_req_valid_o && !wr_req_ready_i));
         if (cfg_err) begin
           cfg_err_q    <= 1'b1;
@@ -357,9 +398,9 @@ module pb_core #(
 
   // ---- debug/trace ----
   assign dbg_issue_o     = issue;
-  assign dbg_issue_pc_o  = head_pc;
+  assign dbg_issue_pc_o  = 32'(head_pc);
   assign dbg_retire_o    = {issue && unit == PB_UNIT_CTL, st_retire, mm_retire, w_retire, ld_retire};
-  assign dbg_retire_pc_o = {head_pc, st_pc, mm_pc, w_pc, ld_pc};
+  assign dbg_retire_pc_o = {32'(head_pc), 32'(st_pc), 32'(mm_pc), 32'(w_pc), 32'(ld_pc)};
   assign dbg_sp_we_o     = sp_we;
   assign dbg_sp_waddr_o  = sp_waddr;
   assign dbg_sp_wmask_o  = sp_wmask;
@@ -367,9 +408,9 @@ module pb_core #(
   assign dbg_acc_we_o    = acc_we;
   assign dbg_acc_waddr_o = acc_waddr;
   assign dbg_acc_wdata_o = acc_wdata;
-  assign dbg_acc_wpc_o   = ld_acc_we ? ld_pc : ex_acc_wpc;
-  assign dbg_ld_pc_o     = ld_pc;
-  assign dbg_st_pc_o     = st_pc;
+  assign dbg_acc_wpc_o   = ld_acc_we ? 32'(ld_pc) : 32'(ex_acc_wpc);
+  assign dbg_ld_pc_o     = 32'(ld_pc);
+  assign dbg_st_pc_o     = 32'(st_pc);
 endmodule
 
 `default_nettype wire

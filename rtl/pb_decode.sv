@@ -2,11 +2,22 @@
 // Instruction decoder: fields, the checks of docs/isa.md in their order, unit and memory footprint.
 `default_nettype none
 
+// The range arithmetic is as narrow as the hardware parameters allow and still exact: a host
+// address needs K = clog2(HOST_BYTES) bits, and anything at or above 2^K is out of range, so a
+// wider sum only has to be recognised as too large, not computed. The row count of a host range
+// is known to be at most max(SP_ROWS, ACC_ROWS) when its host check decides the error (the
+// scratchpad or accumulator check comes first), so the row x stride product is RW x K bits,
+// split at 16 bits for the DSPs. Footprints are FW bits wide; they are exact for every
+// instruction that passes its checks (the only ones that issue).
 module pb_decode #(
   parameter int N          = 16,
   parameter int SP_ROWS    = 4096,
   parameter int ACC_ROWS   = 1024,
-  parameter longint HOST_BYTES = 64'd1048576
+  parameter longint HOST_BYTES = 64'd1048576,
+  // footprint width: max(clog2(HOST_BYTES) + 1, clog2(SP_ROWS + 1), clog2(ACC_ROWS + 1))
+  parameter int FW         = ($clog2(HOST_BYTES) + 1 > $clog2(SP_ROWS + 1))
+                             ? (($clog2(HOST_BYTES) + 1 > $clog2(ACC_ROWS + 1)) ? $clog2(HOST_BYTES) + 1 : $clog2(ACC_ROWS + 1))
+                             : (($clog2(SP_ROWS + 1) > $clog2(ACC_ROWS + 1)) ? $clog2(SP_ROWS + 1) : $clog2(ACC_ROWS + 1))
 ) (
   input  logic [127:0] instr_i,
   input  logic [31:0]  prog_addr_i,
@@ -30,20 +41,24 @@ module pb_decode #(
   output logic [7:0]   hi_o,
   // footprint: memory (PB_TM_*: 0 none, 1 host, 2 scratchpad, 3 accumulator) and [lo, hi)
   output logic [1:0]   rd_mem_o,
-  output logic [47:0]  rd_lo_o,
-  output logic [47:0]  rd_hi_o,
+  output logic [FW-1:0] rd_lo_o,
+  output logic [FW-1:0] rd_hi_o,
   output logic [1:0]   wr_mem_o,
-  output logic [47:0]  wr_lo_o,
-  output logic [47:0]  wr_hi_o
+  output logic [FW-1:0] wr_lo_o,
+  output logic [FW-1:0] wr_hi_o
 );
 `include "pb_isa.vh"
 
   localparam logic [1:0] M_NONE = 2'd0, M_HOST = 2'd1, M_SP = 2'd2, M_ACC = 2'd3;
-  localparam logic [47:0] NN   = 48'(N);
-  localparam logic [47:0] SPR  = 48'(SP_ROWS);
-  localparam logic [47:0] ACCR = 48'(ACC_ROWS);
-  localparam logic [47:0] HOST = 48'(HOST_BYTES);
-
+  localparam int K    = $clog2(HOST_BYTES);                // host addresses below 2^K >= HOST_BYTES
+  localparam int MAXR = (SP_ROWS > ACC_ROWS) ? SP_ROWS : ACC_ROWS;
+  localparam int RW   = (MAXR > 2) ? $clog2(MAXR) : 1;     // rows - 1 of a range that reaches the host check
+  localparam int HSW  = (K < 24) ? K : 24;                 // stride bits below 2^K
+  localparam int HK   = K + 2;                             // host sums: < 2^K + 2^K + 1024
+  localparam logic [16:0] NN   = 17'(N);
+  localparam logic [16:0] SPR  = 17'(SP_ROWS);
+  localparam logic [16:0] ACCR = 17'(ACC_ROWS);
+  localparam logic [HK-1:0] HOST = HK'(HOST_BYTES);
   logic [7:0] op;
   assign op   = instr_i[7:0];
   assign op_o = op;
@@ -65,26 +80,71 @@ module pb_decode #(
   assign acc_addr_o = (op == PB_OP_LOAD_ACC || op == PB_OP_STORE_ACC) ? instr_i[PB_LOAD_ACC_ACC_ADDR_LSB +: 16]
                                                                       : instr_i[PB_MATMUL_ACC_ADDR_LSB +: 16];
 
-  // Shared arithmetic (48 bits: no overflow for any field values)
-  logic [47:0] rows, cols, spa, acca, ha, hs, pool, ps, rows_m1;
-  assign rows    = 48'(rows_o);
-  assign cols    = 48'(cols_o);
-  assign spa     = 48'(sp_addr_o);
-  assign acca    = 48'(acc_addr_o);
-  assign ha      = 48'(host_addr_o);
-  assign hs      = 48'(host_stride_o);
-  assign pool    = 48'(pool_o);
-  assign ps      = 48'(pool_stride_o);
-  assign rows_m1 = rows - 48'd1;
+  // On-chip ranges: 17-bit sums of 16-bit fields are exact.
+  logic [16:0] rows, cols, spa, acca, sp_end, acc_end, w_end;
+  assign rows    = 17'(rows_o);
+  assign cols    = 17'(cols_o);
+  assign spa     = 17'(sp_addr_o);
+  assign acca    = 17'(acc_addr_o);
+  assign sp_end  = spa + rows;
+  assign acc_end = acca + rows;
+  assign w_end   = spa + NN;
 
-  logic [47:0] host_end_bytes, host_end_acc, prog_lo, prog_hi, pool_end;
-  assign host_end_bytes = ha + rows_m1 * hs + cols;        // LOAD, STORE
-  assign host_end_acc   = ha + rows_m1 * hs + 48'd4 * NN;  // LOAD_ACC
-  logic [47:0] host_end_sacc;
-  assign host_end_sacc  = ha + rows_m1 * hs + 48'd4 * cols;  // STORE_ACC
-  assign prog_lo        = 48'(prog_addr_i);
-  assign prog_hi        = prog_lo + 48'(prog_len_i) * 48'd16;
-  assign pool_end       = acca + (pool - 48'd1) * ps + rows;
+  // ACTIVATE: acc_addr + (pool - 1) * pool_stride + rows, with pool - 1 <= 15 once pool passes
+  // its field check; as shifted adds (a multiplier this small is not worth a DSP)
+  logic [3:0]  pool_m1;
+  logic [20:0] pool_span, pool_end;
+  always_comb begin
+    pool_m1   = 4'(pool_o - 5'd1);
+    pool_span = '0;
+    for (int b = 0; b < 4; b++)
+      if (pool_m1[b]) pool_span = pool_span + (21'(pool_stride_o) << b);
+    pool_end = 21'(acca) + pool_span + 21'(rows);
+  end
+
+  // Host ranges: host_addr + (rows - 1) * host_stride + bytes.
+  logic [15:0]     rows_m1;
+  logic [RW-1:0]   rm;
+  logic [RW+HSW-1:0] prod;
+  logic            host_big;         // the range certainly ends beyond 2^K >= HOST_BYTES
+  logic [HK-1:0]   host_base, end_bytes, end_acc, end_sacc, end_cfg;
+  assign rows_m1 = rows_o - 16'd1;
+  assign rm      = rows_m1[RW-1:0];
+  if (HSW <= 16) begin : g_prod_one
+    assign prod = (RW+HSW)'(rm) * (RW+HSW)'(host_stride_o[HSW-1:0]);
+  end else begin : g_prod_split
+    logic [RW+15:0]    prod_lo;
+    logic [RW+HSW-17:0] prod_hi;
+    assign prod_lo = (RW+16)'(rm) * (RW+16)'(host_stride_o[15:0]);
+    assign prod_hi = (RW+HSW-16)'(rm) * (RW+HSW-16)'(host_stride_o[HSW-1:16]);
+    assign prod    = (RW+HSW)'(prod_lo) + ((RW+HSW)'(prod_hi) << 16);
+  end
+  always_comb begin
+    host_big = 1'b0;
+    if (K < 32 && (64'(host_addr_o) >> K) != 64'd0) host_big = 1'b1;
+    if (rows_m1 != 16'd0) begin
+      if (K < 24 && (64'(host_stride_o) >> K) != 64'd0) host_big = 1'b1;
+      if (RW < 16 && (64'(rows_m1) >> RW) != 64'd0) host_big = 1'b1;
+    end
+    if ((64'(prod) >> K) != 64'd0) host_big = 1'b1;
+    host_base = HK'(host_addr_o[K-1:0]) + HK'(prod[K-1:0]);
+    end_bytes = host_base + HK'(cols_o);                  // LOAD, STORE
+    end_acc   = host_base + HK'(4 * N);                   // LOAD_ACC
+    end_sacc  = host_base + (HK'(cols_o) << 2);           // STORE_ACC
+    end_cfg   = HK'(host_addr_o[K-1:0]) + HK'(8 * N);     // CONFIG
+  end
+
+  // The program range (a STORE must not write it), saturated at 2^(K+1): every host address a
+  // store reaches is below 2^K.
+  logic [HK-1:0] prog_lo, prog_hi;
+  always_comb begin
+    if ((64'(prog_addr_i) >> (K + 1)) != 64'd0) prog_lo = HK'(1) << (K + 1);
+    else prog_lo = HK'(prog_addr_i[K:0]);
+    if ((64'(prog_addr_i) >> (K + 1)) != 64'd0 || (64'(prog_len_i) >> (K - 3)) != 64'd0) prog_hi = HK'(1) << (K + 1);
+    else prog_hi = HK'(prog_addr_i[K:0]) + (HK'(prog_len_i[K-4:0]) << 4);
+  end
+  logic [HK-1:0] ha;
+  assign ha = HK'(host_addr_o[K-1:0]);
 
   logic reserved_set;
   always_comb begin
@@ -116,61 +176,61 @@ module pb_decode #(
     case (op)
       PB_OP_LOAD, PB_OP_STORE: begin
         unit_o = (op == PB_OP_LOAD) ? PB_UNIT_LD : PB_UNIT_ST;
-        if (rows == 48'd0 || cols == 48'd0 || cols > NN || 48'(sp_col_o) + cols > NN) err_o = PB_ERR_FIELD_RANGE;
-        else if (spa + rows > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (host_end_bytes > HOST) err_o = PB_ERR_HOST_RANGE;
-        else if (op == PB_OP_STORE && ha < prog_hi && prog_lo < host_end_bytes) err_o = PB_ERR_HOST_RANGE;
+        if (rows == 17'd0 || cols == 17'd0 || cols > NN || 17'(sp_col_o) + cols > NN) err_o = PB_ERR_FIELD_RANGE;
+        else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
+        else if (host_big || end_bytes > HOST) err_o = PB_ERR_HOST_RANGE;
+        else if (op == PB_OP_STORE && ha < prog_hi && prog_lo < end_bytes) err_o = PB_ERR_HOST_RANGE;
         if (op == PB_OP_LOAD) begin
-          rd_mem_o = M_HOST; rd_lo_o = ha;  rd_hi_o = host_end_bytes;
-          wr_mem_o = M_SP;   wr_lo_o = spa; wr_hi_o = spa + rows;
+          rd_mem_o = M_HOST; rd_lo_o = FW'(ha);  rd_hi_o = FW'(end_bytes);
+          wr_mem_o = M_SP;   wr_lo_o = FW'(spa); wr_hi_o = FW'(sp_end);
         end else begin
-          rd_mem_o = M_SP;   rd_lo_o = spa; rd_hi_o = spa + rows;
-          wr_mem_o = M_HOST; wr_lo_o = ha;  wr_hi_o = host_end_bytes;
+          rd_mem_o = M_SP;   rd_lo_o = FW'(spa); rd_hi_o = FW'(sp_end);
+          wr_mem_o = M_HOST; wr_lo_o = FW'(ha);  wr_hi_o = FW'(end_bytes);
         end
       end
       PB_OP_LOAD_ACC: begin
         unit_o = PB_UNIT_LD;
-        if (rows == 48'd0) err_o = PB_ERR_FIELD_RANGE;
-        else if (acca + rows > ACCR) err_o = PB_ERR_ACC_RANGE;
-        else if (host_end_acc > HOST) err_o = PB_ERR_HOST_RANGE;
-        rd_mem_o = M_HOST; rd_lo_o = ha;   rd_hi_o = host_end_acc;
-        wr_mem_o = M_ACC;  wr_lo_o = acca; wr_hi_o = acca + rows;
+        if (rows == 17'd0) err_o = PB_ERR_FIELD_RANGE;
+        else if (acc_end > ACCR) err_o = PB_ERR_ACC_RANGE;
+        else if (host_big || end_acc > HOST) err_o = PB_ERR_HOST_RANGE;
+        rd_mem_o = M_HOST; rd_lo_o = FW'(ha);   rd_hi_o = FW'(end_acc);
+        wr_mem_o = M_ACC;  wr_lo_o = FW'(acca); wr_hi_o = FW'(acc_end);
       end
       PB_OP_STORE_ACC: begin
         unit_o = PB_UNIT_ST;
-        if (rows == 48'd0 || cols == 48'd0 || cols > NN) err_o = PB_ERR_FIELD_RANGE;
-        else if (acca + rows > ACCR) err_o = PB_ERR_ACC_RANGE;
-        else if (host_end_sacc > HOST) err_o = PB_ERR_HOST_RANGE;
-        else if (ha < prog_hi && prog_lo < host_end_sacc) err_o = PB_ERR_HOST_RANGE;
-        rd_mem_o = M_ACC;  rd_lo_o = acca; rd_hi_o = acca + rows;
-        wr_mem_o = M_HOST; wr_lo_o = ha;   wr_hi_o = host_end_sacc;
+        if (rows == 17'd0 || cols == 17'd0 || cols > NN) err_o = PB_ERR_FIELD_RANGE;
+        else if (acc_end > ACCR) err_o = PB_ERR_ACC_RANGE;
+        else if (host_big || end_sacc > HOST) err_o = PB_ERR_HOST_RANGE;
+        else if (ha < prog_hi && prog_lo < end_sacc) err_o = PB_ERR_HOST_RANGE;
+        rd_mem_o = M_ACC;  rd_lo_o = FW'(acca); rd_hi_o = FW'(acc_end);
+        wr_mem_o = M_HOST; wr_lo_o = FW'(ha);   wr_hi_o = FW'(end_sacc);
       end
       PB_OP_WEIGHTS: begin
         unit_o = PB_UNIT_EX;
-        if (spa + NN > SPR) err_o = PB_ERR_SP_RANGE;
-        rd_mem_o = M_SP; rd_lo_o = spa; rd_hi_o = spa + NN;
+        if (w_end > SPR) err_o = PB_ERR_SP_RANGE;
+        rd_mem_o = M_SP; rd_lo_o = FW'(spa); rd_hi_o = FW'(w_end);
       end
       PB_OP_MATMUL: begin
         unit_o = PB_UNIT_EX;
-        if (rows == 48'd0) err_o = PB_ERR_FIELD_RANGE;
-        else if (spa + rows > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (acca + rows > ACCR) err_o = PB_ERR_ACC_RANGE;
-        rd_mem_o = M_SP;  rd_lo_o = spa;  rd_hi_o = spa + rows;
-        wr_mem_o = M_ACC; wr_lo_o = acca; wr_hi_o = acca + rows;
+        if (rows == 17'd0) err_o = PB_ERR_FIELD_RANGE;
+        else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
+        else if (acc_end > ACCR) err_o = PB_ERR_ACC_RANGE;
+        rd_mem_o = M_SP;  rd_lo_o = FW'(spa);  rd_hi_o = FW'(sp_end);
+        wr_mem_o = M_ACC; wr_lo_o = FW'(acca); wr_hi_o = FW'(acc_end);
       end
       PB_OP_ACTIVATE: begin
         unit_o = PB_UNIT_LD;
-        if (rows == 48'd0 || pool == 48'd0 || pool > 48'd16) err_o = PB_ERR_FIELD_RANGE;
-        else if (spa + rows > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (pool_end > ACCR) err_o = PB_ERR_ACC_RANGE;
-        rd_mem_o = M_ACC; rd_lo_o = acca; rd_hi_o = pool_end;
-        wr_mem_o = M_SP;  wr_lo_o = spa;  wr_hi_o = spa + rows;
+        if (rows == 17'd0 || pool_o == 5'd0 || pool_o > 5'd16) err_o = PB_ERR_FIELD_RANGE;
+        else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
+        else if (pool_end > 21'(ACCR)) err_o = PB_ERR_ACC_RANGE;
+        rd_mem_o = M_ACC; rd_lo_o = FW'(acca); rd_hi_o = FW'(pool_end);
+        wr_mem_o = M_SP;  wr_lo_o = FW'(spa);  wr_hi_o = FW'(sp_end);
       end
       PB_OP_CONFIG: begin
         unit_o = PB_UNIT_LD;
         if ($signed(lo_o) > $signed(hi_o)) err_o = PB_ERR_FIELD_RANGE;
-        else if (ha + 48'd8 * NN > HOST) err_o = PB_ERR_HOST_RANGE;
-        rd_mem_o = M_HOST; rd_lo_o = ha; rd_hi_o = ha + 48'd8 * NN;
+        else if ((K < 32 && (64'(host_addr_o) >> K) != 64'd0) || end_cfg > HOST) err_o = PB_ERR_HOST_RANGE;
+        rd_mem_o = M_HOST; rd_lo_o = FW'(ha); rd_hi_o = FW'(end_cfg);
       end
       PB_OP_SYNC, PB_OP_HALT: unit_o = PB_UNIT_CTL;
       default: err_o = PB_ERR_ILLEGAL_OPCODE;

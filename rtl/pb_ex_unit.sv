@@ -5,7 +5,8 @@
 
 module pb_ex_unit #(
   parameter int N   = 16,
-  parameter int PCW = 32
+  parameter int PCW = 32,
+  parameter int AAW = 16    // accumulator row address bits carried with a row (clog2(ACC_ROWS))
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -45,7 +46,7 @@ module pb_ex_unit #(
 `include "pb_isa.vh"
 
   localparam int KW   = (N > 1) ? $clog2(N) : 1;
-  localparam int TAGW = PCW + 1 + 1 + 16;   // {pc, last, acc_flag, acc_addr}
+  localparam int TAGW = PCW + 1 + 1 + AAW;  // {pc, last, acc_flag, acc_addr}
   localparam int LIFE = 2 * N - 2;          // cycles a row stays in the PE grid after entering
   localparam int PIPE = 2 * N - 1;          // array latency
 
@@ -64,7 +65,7 @@ module pb_ex_unit #(
   /* verilator lint_off UNUSEDSIGNAL */  // only the low bits of the row counter index a weight row
   logic [15:0]    d_cnt_q;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [15:0]    d_accaddr_q;
+  logic [AAW-1:0] d_accaddr_q;    // issued MATMULs address rows below ACC_ROWS
   logic [PCW-1:0] d_pc_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -112,7 +113,7 @@ module pb_ex_unit #(
     d_acc_q     <= acc_flag_q;
     d_sel_q     <= wsel_q;
     d_wtarget_q <= wtarget_q;
-    d_accaddr_q <= acc_addr_q + cnt_q;
+    d_accaddr_q <= AAW'(acc_addr_q + cnt_q);
     d_pc_q      <= pc_q;
   end
 
@@ -148,7 +149,7 @@ module pb_ex_unit #(
   logic [N*32-1:0] rmw_row_q;
   logic [TAGW-1:0] rmw_tag_q;
   assign acc_re_o    = out_valid;
-  assign acc_raddr_o = out_tag[15:0];
+  assign acc_raddr_o = 16'(out_tag[AAW-1:0]);
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) rmw_valid_q <= 1'b0;
     else rmw_valid_q <= out_valid;
@@ -159,12 +160,12 @@ module pb_ex_unit #(
   end
   always_comb begin
     for (int c = 0; c < N; c++)
-      acc_wdata_o[c*32 +: 32] = rmw_row_q[c*32 +: 32] + (rmw_tag_q[16] ? acc_rdata_i[c*32 +: 32] : 32'd0);
+      acc_wdata_o[c*32 +: 32] = rmw_row_q[c*32 +: 32] + (rmw_tag_q[AAW] ? acc_rdata_i[c*32 +: 32] : 32'd0);
   end
   assign acc_we_o       = rmw_valid_q;
-  assign acc_waddr_o    = rmw_tag_q[15:0];
+  assign acc_waddr_o    = 16'(rmw_tag_q[AAW-1:0]);
   assign acc_wpc_o      = rmw_tag_q[TAGW-1 -: PCW];
-  assign retire_mm_o    = rmw_valid_q && rmw_tag_q[17];
+  assign retire_mm_o    = rmw_valid_q && rmw_tag_q[AAW+1];
   assign retire_mm_pc_o = rmw_tag_q[TAGW-1 -: PCW];
 
   // ---- occupancy: rows in the array (for interlocks) ----

@@ -3,9 +3,18 @@
 // and ACTIVATE (accumulator -> max-pool -> requantize -> scratchpad); the only scratchpad writer.
 `default_nettype none
 
+// ACTIVATE with RQ_LANES = L requantizer lanes (L divides N; G = N / L lane groups per row,
+// docs/timing.md): row r reads its pool members in consecutive cycles and takes G - 1 more
+// cycles before the next row's first read, so a row costs pool + G - 1 cycles. The max over the
+// members (of acc + bias) is N lanes wide; when the last member arrives, its columns 0..L-1 go
+// to the requantizer at once and the other groups (columns g*L..g*L+L-1) in the next G - 1 cycles
+// from the held maximum. The results are collected into the row, written when its last group
+// comes out of the requantizer. L = N (G = 1) is the full-rate unit: one row per pool cycles.
 module pb_ld_unit #(
-  parameter int N   = 16,
-  parameter int PCW = 32
+  parameter int N        = 16,
+  parameter int PCW      = 32,
+  parameter int RQ_LANES = N,
+  parameter int HAW      = 32   // host address bits that can be nonzero in a request (clog2(HOST_BYTES))
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -18,8 +27,10 @@ module pb_ld_unit #(
   input  logic [7:0]      cols_i,
   input  logic [15:0]     sp_addr_i,
   input  logic [15:0]     rows_i,
+  /* verilator lint_off UNUSEDSIGNAL */  // bits at and above HAW are 0 in every instruction that issues
   input  logic [23:0]     host_stride_i,
   input  logic [31:0]     host_addr_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   input  logic [15:0]     acc_addr_i,
   input  logic [4:0]      pool_i,
   input  logic [15:0]     pool_stride_i,
@@ -61,7 +72,7 @@ module pb_ld_unit #(
   logic [PCW-1:0] pc_q;
   logic [7:0]     sp_col_q, cols_q;
   logic [15:0]    sp_addr_q, rows_q, acc_addr_q, pool_stride_q;
-  logic [23:0]    stride_q;
+  logic [HAW-1:0] stride_q;   // only used between the rows of a range that stays below 2^HAW
   logic [4:0]     pool_q;
   logic [7:0]     zp_q, lo_q, hi_q;
 
@@ -71,7 +82,7 @@ module pb_ld_unit #(
 
   // ---- DMA requests (LOAD, LOAD_ACC, CONFIG) ----
   logic [17:0] req_cnt_q, rsp_cnt_q, beats;
-  logic [31:0] row_addr_q;   // host address of the current request's row
+  logic [HAW-1:0] row_addr_q;   // host address of the current request's row
   logic [1:0]  part_q;       // LOAD_ACC: which N-byte quarter of a 4N-byte row
   logic        is_dma;
   assign is_dma = (op_q == PB_OP_LOAD) || (op_q == PB_OP_LOAD_ACC) || (op_q == PB_OP_CONFIG);
@@ -84,43 +95,62 @@ module pb_ld_unit #(
     endcase
   end
   assign rd_req_valid_o = busy_q && is_dma && (req_cnt_q < beats);
-  assign rd_req_addr_o  = (op_q == PB_OP_LOAD_ACC) ? row_addr_q + 32'(part_q) * 32'(N) : row_addr_q;
+  logic [HAW-1:0] req_addr;
+  assign req_addr       = (op_q == PB_OP_LOAD_ACC) ? row_addr_q + HAW'(part_q) * HAW'(N) : row_addr_q;
+  assign rd_req_addr_o  = 32'(req_addr);
   assign rd_req_len_o   = (op_q == PB_OP_LOAD) ? cols_q : 8'(N);
   logic req_fire;
   assign req_fire = rd_req_valid_o && rd_req_ready_i;
   logic rsp_last;
   assign rsp_last = rd_rsp_valid_i && (rsp_cnt_q + 18'd1 == beats);
 
-  // ---- LOAD_ACC row assembly and CONFIG staging ----
+  // ---- LOAD_ACC row assembly ----
   logic [N*32-1:0] accrow_q;
-  logic [N*64-1:0] stage_q;
-  logic [N*64-1:0] stage_full;
-  always_comb begin
-    stage_full = stage_q;
-    stage_full[rsp_cnt_q[2:0]*N*8 +: N*8] = rd_rsp_data_i;
-  end
 
-  // CONFIG registers
+  // ---- CONFIG registers: entry c = {mult[c], bias[c]} at cfg_q[c*64 +: 64] ----
+  // CONFIG writes its eight beats straight into them (no staging copy): a CONFIG with a bad
+  // multiplier stops the core (docs/timing.md), and nothing reads these registers again before
+  // the next start clears them, so a partly written set is never used. While a CONFIG runs, no
+  // ACTIVATE does (both are LD instructions, and the LD unit runs one at a time).
+  logic [N*64-1:0] cfg_q;
+  logic [N*64-1:0] cfg_full;   // cfg_q with the arriving beat
+  always_comb begin
+    cfg_full = cfg_q;
+    cfg_full[rsp_cnt_q[2:0]*N*8 +: N*8] = rd_rsp_data_i;
+  end
   logic [31:0] bias_q [0:N-1];
   logic [31:0] mult_q [0:N-1];
+  always_comb begin
+    for (int c = 0; c < N; c++) begin
+      bias_q[c] = cfg_q[c*64 +: 32];
+      mult_q[c] = cfg_q[c*64 + 32 +: 32];
+    end
+  end
   logic [7:0]  czp_q, clo_q, chi_q;
   logic        mults_ok;
   always_comb begin
     mults_ok = 1'b1;
     for (int c = 0; c < N; c++) begin
       // sign bit set, or exponent all ones (Inf/NaN): refused
-      if (stage_full[c*64 + 63] || (stage_full[c*64 + 55 +: 8] == 8'hff)) mults_ok = 1'b0;
+      if (cfg_full[c*64 + 63] || (cfg_full[c*64 + 55 +: 8] == 8'hff)) mults_ok = 1'b0;
     end
   end
 
   // ---- ACTIVATE: acc reads (row r, member i), max over members, requantize ----
+  localparam int L  = RQ_LANES;
+  localparam int G  = N / RQ_LANES;            // lane groups per row
+  localparam int GW = (G > 1) ? $clog2(G) : 1;
   logic [15:0] act_r_q;      // row of the next read
   logic [4:0]  act_i_q;      // member of the next read
+  logic [15:0] act_row_q;    // accumulator row of member 0 of row act_r_q (acc_addr + r)
+  logic [15:0] act_addr_q;   // accumulator row of the next read (act_row + i * pool_stride)
   logic [15:0] act_out_q;    // rows written so far
-  logic        act_reading;
-  assign act_reading = busy_q && (op_q == PB_OP_ACTIVATE) && (act_r_q < rows_q);
-  assign acc_re_o    = act_reading;
-  assign acc_raddr_o = acc_addr_q + 16'(32'(act_i_q) * 32'(pool_stride_q)) + act_r_q;
+  logic [GW-1:0] gap_q;      // cycles left before the next row's first read
+  logic        act_reading, act_last_member;
+  assign act_reading     = busy_q && (op_q == PB_OP_ACTIVATE) && (act_r_q < rows_q) && (gap_q == '0);
+  assign act_last_member = act_i_q + 5'd1 == pool_q;
+  assign acc_re_o        = act_reading;
+  assign acc_raddr_o     = act_addr_q;
 
   logic rdv_q, rd_last_member_q;   // read data arrives this cycle; it is the last member of its row
   logic [31:0] vmax_q [0:N-1];     // running max of (acc + bias) over the members so far
@@ -134,26 +164,61 @@ module pb_ld_unit #(
   end
   logic rd_first_q;                // the arriving data is member 0
 
+  // feeding the lanes: group 0 from vnext as the last member arrives, groups 1..G-1 from vmax_q
+  logic          feed0, feed;
+  logic [GW-1:0] fg_q;             // group fed from vmax_q in this cycle (0: none)
+  assign feed0 = rdv_q && rd_last_member_q;
+  assign feed  = feed0 || (fg_q != '0);
+  logic [31:0] lane_acc  [0:L-1];
+  logic [31:0] lane_mult [0:L-1];
+  always_comb begin
+    for (int l = 0; l < L; l++) begin
+      lane_acc[l]  = vnext[l];
+      lane_mult[l] = mult_q[l];
+      for (int k = 1; k < G; k++) begin
+        if (!feed0 && 32'(fg_q) == k) begin
+          lane_acc[l]  = vmax_q[k * L + l];
+          lane_mult[l] = mult_q[k * L + l];
+        end
+      end
+    end
+  end
+
   /* verilator lint_off UNUSEDSIGNAL */  // every lane has the same valid; lane 0's is used
-  logic [N-1:0] rq_valid;
+  logic [L-1:0] rq_valid;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [N*8-1:0] rq_y;
+  logic [L*8-1:0] rq_y;
   genvar g;
   generate
-    for (g = 0; g < N; g++) begin : g_rq
-      pb_requant u_rq (
+    for (g = 0; g < L; g++) begin : g_rq
+      pb_requant #(.HOLD_CFG(1)) u_rq (   // czp/clo/chi do not change during an ACTIVATE
         .clk_i   (clk_i),
         .rst_ni  (rst_ni),
-        .valid_i (rdv_q && rd_last_member_q),
-        .acc_i   (vnext[g]),
+        .valid_i (feed),
+        .acc_i   (lane_acc[g]),
         .bias_i  (32'd0),
-        .mult_i  (mult_q[g]),
+        .mult_i  (lane_mult[g]),
         .zp_i    (czp_q),
         .lo_i    (clo_q),
         .hi_i    (chi_q),
         .valid_o (rq_valid[g]),
         .y_o     (rq_y[g*8 +: 8])
       );
+    end
+  endgenerate
+
+  // collecting a row: the groups come out in order, G consecutive results per row
+  logic [GW-1:0]  og_q;            // groups of the current row already out
+  logic [N*8-1:0] act_row;         // the row when its last group is out (og_q == G-1)
+  generate
+    if (G > 1) begin : g_collect
+      logic [(N-L)*8-1:0] out_q;   // groups so far, shifted down as each arrives
+      assign act_row = {rq_y, out_q};
+      always_ff @(posedge clk_i) begin
+        if (rq_valid[0]) out_q <= act_row[N*8-1 : L*8];
+      end
+    end else begin : g_direct
+      assign act_row = rq_y;
     end
   endgenerate
 
@@ -166,11 +231,11 @@ module pb_ld_unit #(
   end
   logic load_wr, act_wr;
   assign load_wr = busy_q && (op_q == PB_OP_LOAD) && rd_rsp_valid_i;
-  assign act_wr  = busy_q && (op_q == PB_OP_ACTIVATE) && rq_valid[0];
+  assign act_wr  = busy_q && (op_q == PB_OP_ACTIVATE) && rq_valid[0] && (32'(og_q) == G - 1);
   assign sp_we_o    = load_wr || act_wr;
   assign sp_waddr_o = load_wr ? sp_addr_q + 16'(rsp_cnt_q) : sp_addr_q + act_out_q;
   assign sp_wmask_o = load_wr ? load_mask : {N{1'b1}};
-  assign sp_wdata_o = load_wr ? load_data : rq_y;
+  assign sp_wdata_o = load_wr ? load_data : act_row;
 
   logic [N*32-1:0] accrow_full;
   always_comb begin
@@ -185,10 +250,12 @@ module pb_ld_unit #(
   assign act_done = act_wr && (act_out_q + 16'd1 == rows_q);
   assign retire_o = busy_q && ((is_dma && rsp_last && !(op_q == PB_OP_CONFIG && !mults_ok)) || act_done);
   assign cfg_err_o = busy_q && (op_q == PB_OP_CONFIG) && rsp_last && !mults_ok;
+  // Bytes are counted as they arrive (no rows x cols multiplier); CONFIG's with its last beat,
+  // and only when it succeeds. The totals at the end of a program are those of the model.
   always_comb begin
     dma_bytes_o = 32'd0;
-    if (busy_q && rsp_last && op_q == PB_OP_LOAD) dma_bytes_o = 32'(rows_q) * 32'(cols_q);
-    if (busy_q && rsp_last && op_q == PB_OP_LOAD_ACC) dma_bytes_o = 32'(rows_q) * 32'(4 * N);
+    if (busy_q && rd_rsp_valid_i && op_q == PB_OP_LOAD) dma_bytes_o = 32'(cols_q);
+    if (busy_q && rd_rsp_valid_i && op_q == PB_OP_LOAD_ACC) dma_bytes_o = 32'(N);
     if (busy_q && rsp_last && op_q == PB_OP_CONFIG && mults_ok) dma_bytes_o = 32'(8 * N);
   end
 
@@ -198,8 +265,17 @@ module pb_ld_unit #(
       busy_q <= 1'b0;
       op_q   <= 8'd0;
       rdv_q  <= 1'b0;
+      gap_q  <= '0;
+      fg_q   <= '0;
+      og_q   <= '0;
     end else begin
       rdv_q <= act_reading;
+      // lane groups (G > 1): the gap after a row's reads, the group fed, the groups collected
+      if (act_reading && act_last_member) gap_q <= GW'(G - 1);
+      else if (gap_q != '0) gap_q <= gap_q - 1'b1;
+      if (feed0) fg_q <= GW'(G > 1 ? 1 : 0);
+      else if (fg_q != '0) fg_q <= (32'(fg_q) == G - 1) ? '0 : fg_q + 1'b1;
+      if (rq_valid[0]) og_q <= (32'(og_q) == G - 1) ? '0 : og_q + 1'b1;
       if (start_i) begin
         busy_q <= 1'b1;
         op_q   <= op_i;
@@ -216,7 +292,7 @@ module pb_ld_unit #(
       cols_q        <= cols_i;
       sp_addr_q     <= sp_addr_i;
       rows_q        <= (op_i == PB_OP_ACTIVATE || op_i == PB_OP_LOAD || op_i == PB_OP_LOAD_ACC) ? rows_i : 16'd0;
-      stride_q      <= host_stride_i;
+      stride_q      <= HAW'(host_stride_i);
       acc_addr_q    <= acc_addr_i;
       pool_q        <= pool_i;
       pool_stride_q <= pool_stride_i;
@@ -225,62 +301,63 @@ module pb_ld_unit #(
       hi_q          <= hi_i;
       req_cnt_q     <= 18'd0;
       rsp_cnt_q     <= 18'd0;
-      row_addr_q    <= host_addr_i;
+      row_addr_q    <= HAW'(host_addr_i);
       part_q        <= 2'd0;
       act_r_q       <= 16'd0;
       act_i_q       <= 5'd0;
+      act_row_q     <= acc_addr_i;
+      act_addr_q    <= acc_addr_i;
       act_out_q     <= 16'd0;
     end else if (busy_q) begin
       if (req_fire) begin
         req_cnt_q <= req_cnt_q + 18'd1;
         case (op_q)
-          PB_OP_LOAD: row_addr_q <= row_addr_q + 32'(stride_q);
+          PB_OP_LOAD: row_addr_q <= row_addr_q + stride_q;
           PB_OP_LOAD_ACC: begin
             part_q <= part_q + 2'd1;
-            if (part_q == 2'd3) row_addr_q <= row_addr_q + 32'(stride_q);
+            if (part_q == 2'd3) row_addr_q <= row_addr_q + stride_q;
           end
-          default: row_addr_q <= row_addr_q + 32'(N);   // CONFIG: consecutive N-byte beats
+          default: row_addr_q <= row_addr_q + HAW'(N);   // CONFIG: consecutive N-byte beats
         endcase
       end
       if (rd_rsp_valid_i) begin
         rsp_cnt_q <= rsp_cnt_q + 18'd1;
         if (op_q == PB_OP_LOAD_ACC) accrow_q <= accrow_full;
-        if (op_q == PB_OP_CONFIG) stage_q <= stage_full;
       end
       if (act_reading) begin
-        if (act_i_q + 5'd1 == pool_q) begin
-          act_i_q <= 5'd0;
-          act_r_q <= act_r_q + 16'd1;
+        if (act_last_member) begin
+          act_i_q    <= 5'd0;
+          act_r_q    <= act_r_q + 16'd1;
+          act_row_q  <= act_row_q + 16'd1;
+          act_addr_q <= act_row_q + 16'd1;
         end else begin
-          act_i_q <= act_i_q + 5'd1;
+          act_i_q    <= act_i_q + 5'd1;
+          act_addr_q <= act_addr_q + pool_stride_q;
         end
       end
       if (act_wr) act_out_q <= act_out_q + 16'd1;
     end
     // read-data bookkeeping for ACTIVATE (one cycle behind the reads)
     rd_first_q       <= (act_i_q == 5'd0);
-    rd_last_member_q <= (act_i_q + 5'd1 == pool_q);
+    rd_last_member_q <= act_last_member;
     if (rdv_q) for (int c = 0; c < N; c++) vmax_q[c] <= vnext[c];
   end
 
-  // CONFIG registers: committed with the last beat when every multiplier is legal
+  // CONFIG registers: bias and multiplier entries with every beat, zp/lo/hi with the last beat
+  // when every multiplier is legal
   always_ff @(posedge clk_i) begin
     if (clear_i) begin
-      for (int c = 0; c < N; c++) begin
-        bias_q[c] <= 32'd0;
-        mult_q[c] <= 32'd0;
-      end
+      cfg_q <= '0;
       czp_q <= 8'd0;
       clo_q <= 8'h80;
       chi_q <= 8'h7f;
-    end else if (busy_q && op_q == PB_OP_CONFIG && rsp_last && mults_ok) begin
-      for (int c = 0; c < N; c++) begin
-        bias_q[c] <= stage_full[c*64 +: 32];
-        mult_q[c] <= stage_full[c*64 + 32 +: 32];
+    end else if (busy_q && op_q == PB_OP_CONFIG && rd_rsp_valid_i) begin
+      cfg_q <= cfg_full;
+      if (rsp_last && mults_ok) begin
+        czp_q <= zp_q;
+        clo_q <= lo_q;
+        chi_q <= hi_q;
       end
-      czp_q <= zp_q;
-      clo_q <= lo_q;
-      chi_q <= hi_q;
     end
   end
 endmodule

@@ -11,7 +11,7 @@
 // Stages (the step numbers are those of common/requant.c and docs/arithmetic.md):
 //   1  a = acc + bias (wraps); steps 0, 1, 3: zero test, sign and magnitude of a, unpack m
 //   2  step 2: f32(a): clz (priority encoder), left-align, round to 24 bits (RNE), renormalize
-//   3  step 4: 24 x 24 -> 48-bit product; exponent sum e_a + exp(m)
+//   3  step 4: 24 x 24 -> 48-bit product (Karatsuba: three 13 x 13 multiplies); exponent sum
 //   4  steps 5-7: f32() of the product, rne() to an integer, saturate, sign, + zp, clamp
 //
 // Exponents are kept biased by +127 (the binary32 bias), so they are unsigned: the product's
@@ -19,7 +19,12 @@
 
 `default_nettype none
 
-module pb_requant (
+module pb_requant #(
+  // 1: zp_i, lo_i and hi_i are used in the last stage directly, so the caller must hold them
+  // while values are in flight (pb_ld_unit does: CONFIG never runs beside an ACTIVATE); saves
+  // three stages of 24 registers. 0: they are sampled with valid_i like the other inputs.
+  parameter int HOLD_CFG = 0
+) (
   input  logic        clk_i,
   input  logic        rst_ni,   // active-low asynchronous reset of the valid pipeline
   input  logic        valid_i,
@@ -65,7 +70,6 @@ module pb_requant (
   logic [31:0] mag1_q;
   logic [23:0] sig_m1_q;
   logic [7:0]  exp_m1_q;
-  logic [7:0]  zp1_q, lo1_q, hi1_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -82,9 +86,6 @@ module pb_requant (
       mag1_q   <= mag1_d;
       sig_m1_q <= sig_m1_d;
       exp_m1_q <= exp_m1_d;
-      zp1_q    <= zp_i;
-      lo1_q    <= lo_i;
-      hi1_q    <= hi_i;
     end
   end
 
@@ -127,7 +128,6 @@ module pb_requant (
   logic [23:0] sig_a2_q, sig_m2_q;
   logic [5:0]  e_a2_q;
   logic [7:0]  exp_m2_q;
-  logic [7:0]  zp2_q, lo2_q, hi2_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -145,20 +145,31 @@ module pb_requant (
       sig_m2_q <= sig_m1_q;
       e_a2_q   <= e_a2_d;
       exp_m2_q <= exp_m1_q;
-      zp2_q    <= zp1_q;
-      lo2_q    <= lo1_q;
-      hi2_q    <= hi1_q;
     end
   end
 
   // ---------------------------------------------------------------------------------------------
   // Stage 3: step 4, prod = sig_a * sig_m in [2^46, 2^48); exponent sum e_a + e_m + 127.
+  //   Karatsuba on 12-bit halves, a = a1 2^12 + a0, m = m1 2^12 + m0:
+  //   prod = a1 m1 2^24 + ((a1 + a0)(m1 + m0) - a1 m1 - a0 m0) 2^12 + a0 m0.
+  //   Three multiplies of at most 13 x 13 bits instead of one 24 x 24: each fits one iCE40
+  //   SB_MAC16 or ECP5 MULT18X18D (a 24 x 24 multiply takes four), for about 100 adder LUTs.
   // ---------------------------------------------------------------------------------------------
   logic [47:0] prod3_d;
   logic [8:0]  xs3_d;     // e_a + exp(m): xb without the +1 for prod[47], 1 .. 285
+  logic [12:0] ka_s, km_s;             // a1 + a0, m1 + m0
+  logic [23:0] kp_hi, kp_lo;           // a1 m1, a0 m0
+  logic [25:0] kp_mid;                 // (a1 + a0)(m1 + m0)
+  logic [25:0] k_cross;                // a1 m0 + a0 m1 < 2^25
 
   always_comb begin
-    prod3_d = {24'd0, sig_a2_q} * {24'd0, sig_m2_q};
+    ka_s    = {1'b0, sig_a2_q[23:12]} + {1'b0, sig_a2_q[11:0]};
+    km_s    = {1'b0, sig_m2_q[23:12]} + {1'b0, sig_m2_q[11:0]};
+    kp_hi   = {12'd0, sig_a2_q[23:12]} * {12'd0, sig_m2_q[23:12]};
+    kp_lo   = {12'd0, sig_a2_q[11:0]} * {12'd0, sig_m2_q[11:0]};
+    kp_mid  = {13'd0, ka_s} * {13'd0, km_s};
+    k_cross = kp_mid - {2'd0, kp_hi} - {2'd0, kp_lo};
+    prod3_d = {kp_hi, kp_lo} + {10'd0, k_cross, 12'd0};
     xs3_d   = {3'd0, e_a2_q} + {1'b0, exp_m2_q};
   end
 
@@ -166,7 +177,6 @@ module pb_requant (
   logic        zero3_q, neg3_q;
   logic [47:0] prod3_q;
   logic [8:0]  xs3_q;
-  logic [7:0]  zp3_q, lo3_q, hi3_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -182,10 +192,23 @@ module pb_requant (
       neg3_q  <= neg2_q;
       prod3_q <= prod3_d;
       xs3_q   <= xs3_d;
-      zp3_q   <= zp2_q;
-      lo3_q   <= lo2_q;
-      hi3_q   <= hi2_q;
     end
+  end
+
+  // zp, lo, hi for stage 4: sampled with the data (three register stages) or held by the caller
+  logic [7:0] zp3_q, lo3_q, hi3_q;
+  if (HOLD_CFG != 0) begin : g_cfg_held
+    assign zp3_q = zp_i;
+    assign lo3_q = lo_i;
+    assign hi3_q = hi_i;
+  end else begin : g_cfg_pipe
+    logic [23:0] cfg1_q, cfg2_q, cfg3_q;
+    always_ff @(posedge clk_i) begin
+      if (valid_i) cfg1_q <= {zp_i, lo_i, hi_i};
+      if (v1_q)    cfg2_q <= cfg1_q;
+      if (v2_q)    cfg3_q <= cfg2_q;
+    end
+    assign {zp3_q, lo3_q, hi3_q} = cfg3_q;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -199,10 +222,11 @@ module pb_requant (
   logic [23:0] pq;        // prod >> (top - 23)
   logic        rnd_p;     // its rounding increment
   logic [24:0] sig_p;     // f32(|product|) significand, 2^23 .. 2^24
-  logic [8:0]  k9;        // 150 - xb = 23 - x, 14 .. 24 when used (step 5b)
-  logic [4:0]  k;
-  logic [24:0] rq;        // sig_p >> k, < 2^11
-  logic [24:0] below_k;   // mask of the bits below the guard bit: (1 << (k-1)) - 1
+  logic [8:0]  j9;        // 136 - xb = k - 14, with k = 23 - x = 14 .. 24 when used (step 5b)
+  logic [3:0]  j;         // 0 .. 10 when used
+  logic [10:0] rq;        // sig_p >> k = sig_p[24:14] >> j
+  logic [10:0] gt;        // sig_p[23:13]: the guard bit of shift k is gt[j]
+  logic [10:0] st;        // st[i] = |sig_p[12+i:0]: the bits below guard bit gt[i] (sticky)
   logic        rnd_r;
   logic [10:0] r_round;   // rne(), 0 .. 1024
   logic [10:0] r_mag;     // |r| after steps 5a/5c and step 0
@@ -210,8 +234,7 @@ module pb_requant (
   logic signed [11:0] y_s;    // zp + r, -1152 .. 1151
   logic signed [11:0] lo_s, hi_s, y_lo;
   logic [7:0]  y4_d;
-  logic [13:0] unused_rq_hi;  // rq[24:11]: always 0 (sig_p <= 2^24, k >= 14)
-  logic [8:0]  unused_k9;     // k9[8:5] are 0 whenever k is used; kept whole for clarity
+  logic [4:0]  unused_j9;     // j9[8:4] are 0 whenever j is used; kept whole for clarity
 
   always_comb begin
     xb = xs3_q + {8'd0, prod3_q[47]};
@@ -227,13 +250,15 @@ module pb_requant (
     sig_p = {1'b0, pq} + {24'd0, rnd_p};
 
     // rne() to an integer: shr_rne(sig_p, k), k = 23 - x. k is only meaningful for
-    // XB_HALF <= xb < XB_SAT (14 .. 24); otherwise r_round is not used.
-    k9      = XB_RNE - xb;
-    k       = k9[4:0];
-    rq      = sig_p >> k;
-    below_k = (25'd1 << (k - 5'd1)) - 25'd1;
-    rnd_r   = sig_p[k - 5'd1] & ((|(sig_p & below_k)) | rq[0]);
-    r_round = rq[10:0] + {10'd0, rnd_r};
+    // XB_HALF <= xb < XB_SAT (14 .. 24); otherwise r_round is not used. Only those eleven shifts
+    // are built: j = k - 14 selects the 11-bit quotient, the guard bit and the sticky bits.
+    j9      = XB_RNE - 9'd14 - xb;
+    j       = j9[3:0];
+    rq      = sig_p[24:14] >> j;
+    gt      = sig_p[23:13];
+    for (int i = 0; i < 11; i++) st[i] = |(sig_p[23:0] & ((24'd1 << (13 + i)) - 24'd1));  // |sig_p[12+i:0]
+    rnd_r   = gt[j] & (st[j] | rq[0]);
+    r_round = rq + {10'd0, rnd_r};
 
     if (zero3_q || (xb < XB_HALF)) begin
       r_mag = 11'd0;                    // step 0, step 5c
@@ -250,8 +275,7 @@ module pb_requant (
     y_lo = (y_s < lo_s) ? lo_s : y_s;
     y4_d = (y_lo > hi_s) ? hi3_q : y_lo[7:0];
 
-    unused_rq_hi = rq[24:11];
-    unused_k9    = k9;
+    unused_j9    = j9[8:4];
   end
 
   logic       v4_q;

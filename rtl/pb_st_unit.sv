@@ -6,7 +6,8 @@
 
 module pb_st_unit #(
   parameter int N   = 16,
-  parameter int PCW = 32
+  parameter int PCW = 32,
+  parameter int HAW = 32   // host address bits that can be nonzero in a request (clog2(HOST_BYTES))
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -18,8 +19,10 @@ module pb_st_unit #(
   input  logic [15:0]     sp_addr_i,
   input  logic [15:0]     acc_addr_i,
   input  logic [15:0]     rows_i,
+  /* verilator lint_off UNUSEDSIGNAL */  // bits at and above HAW are 0 in every instruction that issues
   input  logic [23:0]     host_stride_i,
   input  logic [31:0]     host_addr_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   output logic            busy_o,
   output logic            busy_acc_o,     // busy with a STORE_ACC (uses the accumulator read port)
   // scratchpad read port (data one cycle after the address, held until the next read)
@@ -48,8 +51,8 @@ module pb_st_unit #(
   logic [PCW-1:0] pc_q;
   logic [7:0]     sp_col_q, cols_q;
   logic [15:0]    raddr_q, rows_q, rd_cnt_q, wr_cnt_q;
-  logic [23:0]    stride_q;
-  logic [31:0]    waddr_q;
+  logic [HAW-1:0] stride_q;   // only used between the rows of a range that stays below 2^HAW
+  logic [HAW-1:0] waddr_q;
 
   // a row is one beat for STORE, four for STORE_ACC; the next row is read as its last beat goes out
   logic wr_fire, row_done, rd_en, last_wr;
@@ -62,14 +65,17 @@ module pb_st_unit #(
   assign acc_re_o       = rd_en && acc_q;
   assign sp_raddr_o     = raddr_q + rd_cnt_q;
   assign acc_raddr_o    = raddr_q + rd_cnt_q;
-  assign wr_req_addr_o  = waddr_q + 32'(beat_q) * 32'(N);
+  logic [HAW-1:0] req_addr;
+  assign req_addr       = waddr_q + HAW'(beat_q) * HAW'(N);
+  assign wr_req_addr_o  = 32'(req_addr);
   assign wr_req_len_o   = !acc_q ? cols_q : (beat_q == last_beat_q) ? last_len_q : 8'(N);
   assign wr_req_data_o  = acc_q ? acc_rdata_i[32'(beat_q) * 32'(N * 8) +: N * 8] : (sp_rdata_i >> (sp_col_q * 8));
   assign busy_o         = busy_q;
   assign busy_acc_o     = busy_q && acc_q;
   assign retire_o       = last_wr;
   assign pc_o           = pc_q;
-  assign dma_bytes_o    = !last_wr ? 32'd0 : acc_q ? 32'(rows_q) * 32'(cols_q) * 32'd4 : 32'(rows_q) * 32'(cols_q);
+  // bytes counted per beat as they go out (no rows x cols multiplier); the same totals
+  assign dma_bytes_o    = wr_fire ? 32'(wr_req_len_o) : 32'd0;
 
   // STORE_ACC beats: 4*cols bytes (cols <= N, checked by the decoder) in B = 1..4 beats of N bytes
   logic [9:0] bytes_acc;
@@ -97,8 +103,8 @@ module pb_st_unit #(
       cols_q   <= cols_i;
       raddr_q  <= (op_i == PB_OP_STORE_ACC) ? acc_addr_i : sp_addr_i;
       rows_q   <= rows_i;
-      stride_q <= host_stride_i;
-      waddr_q  <= host_addr_i;
+      stride_q <= HAW'(host_stride_i);
+      waddr_q  <= HAW'(host_addr_i);
       rd_cnt_q <= 16'd0;
       wr_cnt_q <= 16'd0;
       beat_q   <= 2'd0;
@@ -108,7 +114,7 @@ module pb_st_unit #(
       if (rd_en) rd_cnt_q <= rd_cnt_q + 16'd1;
       if (row_done) begin
         wr_cnt_q <= wr_cnt_q + 16'd1;
-        waddr_q  <= waddr_q + 32'(stride_q);
+        waddr_q  <= waddr_q + stride_q;
         beat_q   <= 2'd0;
       end else if (wr_fire) begin
         beat_q <= beat_q + 2'd1;

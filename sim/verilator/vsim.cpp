@@ -2,7 +2,7 @@
 // Thin C++ glue between the Verilated pb_core and the C interface of vsim.h: clocking, the
 // zero-wait-state host memory, FST tracing. Built once per configuration with
 //   -DVSIM_TOP=Vpb_core_<cfg> -DVSIM_HDR='"Vpb_core_<cfg>.h"' -DVSIM_OPS=pb_vsim_<cfg>
-//   -DVSIM_NAME='"<cfg>"' -DVSIM_N=.. -DVSIM_SP=.. -DVSIM_ACC=.. -DVSIM_HOST=..
+//   -DVSIM_NAME='"<cfg>"' -DVSIM_N=.. -DVSIM_SP=.. -DVSIM_ACC=.. -DVSIM_HOST=.. [-DVSIM_RQ=..]
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -52,7 +52,7 @@ struct Pending {
 struct pb_vsim {
   VerilatedContext *ctx;
   VSIM_TOP *top;
-  VerilatedFstC *tfp;
+  VerilatedFstC *tfp;  // stays NULL in builds without tracing (VM_TRACE=0)
   uint64_t time;
   uint8_t *host;
   Pending pend_if, pend_rd;
@@ -60,7 +60,10 @@ struct pb_vsim {
   uint64_t bp_state;
 };
 
-static const pb_hw_t kHw = {VSIM_N, VSIM_SP, VSIM_ACC, VSIM_HOST};
+#ifndef VSIM_RQ
+#define VSIM_RQ 0  // requantizer lanes: 0 = N (the core's default RQ_LANES)
+#endif
+static const pb_hw_t kHw = {VSIM_N, VSIM_SP, VSIM_ACC, VSIM_HOST, VSIM_RQ};
 
 static void half(pb_vsim *v, int clk) {
   v->top->clk_i = clk;
@@ -167,10 +170,14 @@ static pb_vsim *vs_create(const char *trace_path) {
   if (getenv("PB_VSIM_SEED")) v->ctx->randSeed(atoi(getenv("PB_VSIM_SEED")));
   v->top = new VSIM_TOP(v->ctx);
   if (trace_path) {
+#if VM_TRACE
     v->ctx->traceEverOn(true);
     v->tfp = new VerilatedFstC;
     v->top->trace(v->tfp, 99);
     v->tfp->open(trace_path);
+#else
+    fprintf(stderr, "vsim %s: built without tracing, %s not written\n", VSIM_NAME, trace_path);
+#endif
   }
   // A falling reset edge before the first clock edge: every register with an asynchronous reset is
   // cleared before any clock edge could act on its random initial value (a random write enable

@@ -61,7 +61,7 @@ enum {
   PB_REG_CTRL = 0x00, PB_REG_STATUS = 0x04, PB_REG_PROG_ADDR = 0x08, PB_REG_PROG_LEN = 0x0c,
   PB_REG_FAULT_PC = 0x10, PB_REG_CYCLES = 0x18, PB_REG_ARRAY_BUSY = 0x20, PB_REG_INSTRS = 0x28,
   PB_REG_DMA_BYTES = 0x30, PB_REG_STALLS = 0x38, PB_REG_HW_N = 0x40, PB_REG_HW_SP_ROWS = 0x44,
-  PB_REG_HW_ACC_ROWS = 0x48, PB_REG_HW_HOST_BYTES = 0x4c, PB_REG_ISA_VERSION = 0x50
+  PB_REG_HW_ACC_ROWS = 0x48, PB_REG_HW_HOST_BYTES = 0x4c, PB_REG_ISA_VERSION = 0x50, PB_REG_HW_RQ_LANES = 0x54
 };
 
 /* The configurations built into this binary (generated list), and a lookup by hardware parameters. */

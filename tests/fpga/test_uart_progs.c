@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: test_uart_progs PORT PROG.pbs...\n");
     return 2;
   }
-  const pb_hw_t board = {4, 1024, 256, 131072};
+  const pb_hw_t board = {4, 1024, 256, 131072, 0};
   char err[1024];
   pb_backend_opts_t o = {0};
   o.port = argv[1];

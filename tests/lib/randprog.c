@@ -216,7 +216,8 @@ char *randprog(const pb_hw_t *hw, uint64_t seed, uint64_t data_seed, int len, in
   rng_t r = {seed};
   out(&b, "; randprog seed 0x%llx data seed 0x%llx fault %d\n", (unsigned long long)seed,
       (unsigned long long)data_seed, fault);
-  out(&b, ".hw n=%u sp_rows=%u acc_rows=%u host_bytes=%u\n", hw->n, hw->sp_rows, hw->acc_rows, hw->host_bytes);
+  char hwt[128];
+  out(&b, ".hw %s\n", pb_hw_format(hw, hwt, sizeof hwt));
   emit_data(&b, hw, data_seed, fault == RP_CONFIG_VALUE);
   for (int i = 0; i < len; i++) emit_valid(&b, &r, hw);
   uint32_t code_bytes = (uint32_t)(len + 5) * 16; /* prefix, fault, 3 more, HALT */

@@ -14,8 +14,8 @@
 
 /* `.hw` line of a configuration. */
 static inline void cfg_hw_line(const pb_vsim_ops_t *ops, char *buf, size_t len) {
-  snprintf(buf, len, ".hw n=%u sp_rows=%u acc_rows=%u host_bytes=%u\n", ops->hw.n, ops->hw.sp_rows,
-           ops->hw.acc_rows, ops->hw.host_bytes);
+  char t[128];
+  snprintf(buf, len, ".hw %s\n", pb_hw_format(&ops->hw, t, sizeof t));
 }
 
 /*

@@ -378,7 +378,7 @@ static void open_errors(const pb_hw_t *sim4) {
   o.model = "gate-level";
   CHECK(pb_backend_open("systemc", sim4, &o, &b, err, sizeof err) != 0 && strstr(err, "unknown model"),
         "unknown model refused: %s", err);
-  pb_hw_t n8 = {8, 256, 256, 65536};
+  pb_hw_t n8 = {8, 256, 256, 65536, 0};
   o.model = "rtl";
   CHECK(pb_backend_open("systemc", &n8, &o, &b, err, sizeof err) != 0 && strstr(err, "no RTL build") &&
             strstr(err, "sim4"),
@@ -518,7 +518,7 @@ int main(int argc, char **argv) {
     return check_done();
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
-  const pb_hw_t sim4 = {4, 1024, 512, 1048576}, sim16 = {16, 16384, 4096, 4194304};
+  const pb_hw_t sim4 = {4, 1024, 512, 1048576, 0}, sim16 = {16, 16384, 4096, 4194304, 0};
   uint64_t seed0 = 0x5c0de000ull;
   int nvalid = 200, ninvalid = 54;
   if (getenv("PB_SEED")) seed0 = strtoull(getenv("PB_SEED"), NULL, 0);

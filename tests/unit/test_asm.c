@@ -334,6 +334,27 @@ static const char *const realistic =
     ".word 0x000000000000000000000000000000ff   ; an illegal opcode, on purpose\n"
     "HALT\n";
 
+/* .hw rq_lanes (requantizer lanes, optional): read, written into the header, disassembled back */
+static void test_rq_lanes(void) {
+  pb_program_t p;
+  if (assemble(".hw n=4 sp_rows=256 acc_rows=256 host_bytes=65536 rq_lanes=1\nHALT\n", &p, "rq_lanes")) return;
+  CHECK(p.hw.rq_lanes == 1 && pb_hw_rq_lanes(&p.hw) == 1, "rq_lanes 1: got %u", p.hw.rq_lanes);
+  char why[4096];
+  CHECK(round_trip(&p, why, sizeof why) == 0, "rq_lanes round trip: %s", why);
+  char *t = pb_disasm(&p);
+  CHECK(t && strstr(t, ".hw n=4 sp_rows=256 acc_rows=256 host_bytes=65536 rq_lanes=1\n"), "disassembled .hw line");
+  free(t);
+  pb_program_t q;
+  if (!assemble(".hw n=4 sp_rows=256 acc_rows=256 host_bytes=65536 rq_lanes=4\nHALT\n", &q, "rq_lanes 4")) {
+    CHECK(pb_hw_equal(&p.hw, &q.hw) == 0 && q.hw.rq_lanes == 4, "rq_lanes 4 differs from 1");
+    pb_hw_t d = q.hw;
+    d.rq_lanes = 0;
+    CHECK(pb_hw_equal(&d, &q.hw), "rq_lanes 0 (N) and 4 (= N) are the same hardware");
+    pb_program_free(&q);
+  }
+  pb_program_free(&p);
+}
+
 static void test_realistic(void) {
   pb_program_t p;
   if (assemble(realistic, &p, "realistic")) return;
@@ -868,6 +889,10 @@ static void test_errors(void) {
   expect_err(HW HW "HALT\n", "2:1", "duplicate .hw", "line 1");
   expect_err(".hw n=4 sp_rows=256 acc_rows=256\nHALT\n", "1:1", "missing parameter 'host_bytes'", NULL);
   expect_err(".hw n=0 sp_rows=256 acc_rows=256 host_bytes=65536\nHALT\n", "1:1", "hw.n", NULL);
+  expect_err(".hw n=4 sp_rows=256 acc_rows=256 host_bytes=65536 rq_lanes=3\nHALT\n", "1:1",
+             "hw.rq_lanes = 3 is not 0 or a divisor of hw.n = 4", NULL);
+  expect_err(".hw n=4 sp_rows=256 acc_rows=256 host_bytes=65536 lanes=1\nHALT\n", "1:51", "unknown .hw parameter 'lanes'",
+             NULL);
   expect_err(HW ".code 0 junk\nHALT\n", "2:9", "trailing garbage", NULL);
   expect_err(HW "HALT\n.code 0x100\n", "3:1", ".code", "before the first instruction");
   expect_err(HW ".foo 1\n", "2:1", "unknown directive '.foo'", NULL);
@@ -1050,6 +1075,7 @@ int main(int argc, char **argv) {
   test_realistic();
   test_with_steps();
   test_every_host_op();
+  test_rq_lanes();
   test_random(seed);
   test_random_full(seed);
   test_errors();

@@ -250,7 +250,7 @@ static void test_hw_mismatch(void) {
   CHECK(m && pb_model_load_program(m, &p, &e) == -1 && strstr(e.msg, "n=4") && strstr(e.msg, "n=8"),
         "a program for n=4 refused by an n=8 model with both named: '%s'", m ? e.msg : "no model");
   pb_model_free(m);
-  pb_hw_t bad = {0, 16, 16, 4096};
+  pb_hw_t bad = {0, 16, 16, 4096, 0};
   CHECK(pb_model_new(&bad) == NULL, "a model with n=0 is refused");
   pb_program_free(&p);
 }

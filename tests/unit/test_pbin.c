@@ -80,7 +80,7 @@ static uint32_t f32_bits(float f) {
 
 /* ---- the sample program ---- */
 
-static const pb_hw_t sample_hw = {16, 1024, 512, 0x10000};
+static const pb_hw_t sample_hw = {16, 1024, 512, 0x10000, 0};
 
 static void build_sample(pb_program_t *p) {
   memset(p, 0, sizeof *p);
@@ -248,18 +248,20 @@ static void test_hw_check(void) {
   hw.n = 64;
   hw.sp_rows = hw.acc_rows = 65536;
   CHECK(pb_hw_check(&hw, &err) == 0, "largest hw accepted: %s", err.msg);
-  hw = (pb_hw_t){1, 1, 1, 16};
+  hw = (pb_hw_t){1, 1, 1, 16, 0};
   CHECK(pb_hw_check(&hw, &err) == 0, "smallest hw accepted: %s", err.msg);
   struct {
     pb_hw_t hw;
     const char *msg;
   } bad[] = {
-      {{0, 1024, 512, 0x10000}, "hw.n = 0 out of range 1..64"},
-      {{65, 1024, 512, 0x10000}, "hw.n = 65 out of range 1..64"},
-      {{16, 0, 512, 0x10000}, "hw.sp_rows = 0 out of range 1..65536"},
-      {{16, 1024, 65537, 0x10000}, "hw.acc_rows = 65537 out of range 1..65536"},
-      {{16, 1024, 512, 8}, "hw.host_bytes = 8 out of range 16..2147483648"},
-      {{16, 1024, 512, 0x80000001u}, "hw.host_bytes = 2147483649 out of range 16..2147483648"},
+      {{0, 1024, 512, 0x10000, 0}, "hw.n = 0 out of range 1..64"},
+      {{65, 1024, 512, 0x10000, 0}, "hw.n = 65 out of range 1..64"},
+      {{16, 0, 512, 0x10000, 0}, "hw.sp_rows = 0 out of range 1..65536"},
+      {{16, 1024, 65537, 0x10000, 0}, "hw.acc_rows = 65537 out of range 1..65536"},
+      {{16, 1024, 512, 8, 0}, "hw.host_bytes = 8 out of range 16..2147483648"},
+      {{16, 1024, 512, 0x80000001u, 0}, "hw.host_bytes = 2147483649 out of range 16..2147483648"},
+      {{16, 1024, 512, 0x10000, 3}, "hw.rq_lanes = 3 is not 0 or a divisor of hw.n = 16"},
+      {{16, 1024, 512, 0x10000, 32}, "hw.rq_lanes = 32 is not 0 or a divisor of hw.n = 16"},
   };
   for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int rc = pb_hw_check(&bad[i].hw, &err);
@@ -465,7 +467,28 @@ static void test_header(void) {
                  "header.file_size at offset 36 says 832");
   reject_patched("file_size smaller", H_FILE_SIZE, 4, FILE_BYTES - 16, "header.file_size at offset 36: says 800",
                  NULL);
-  reject_patched("reserved0", H_RES0, 2, 1, "header.reserved0 at offset 10", NULL);
+  reject_patched("hw.rq_lanes 3", H_RES0, 2, 3, "header.hw.rq_lanes at offset 10: 3 is not 0 or a divisor of hw.n = 16",
+                 NULL);
+  reject_patched("hw.rq_lanes 32", H_RES0, 2, 32, "header.hw.rq_lanes at offset 10: 32 is not 0 or a divisor", NULL);
+  { /* hw.rq_lanes 4 (a divisor of n = 16) is read back, and written again as it was */
+    size_t len4;
+    uint8_t *b4 = sample_file(&len4);
+    patch(b4, len4, H_RES0, 2, 4);
+    pb_program_t p4;
+    pb_error_t e4;
+    int rc = pb_program_read(b4, len4, &p4, &e4);
+    CHECK(rc == 0 && p4.hw.rq_lanes == 4, "hw.rq_lanes 4: rc %d (%s), rq_lanes %u", rc, rc ? e4.msg : "",
+          rc ? 0 : p4.hw.rq_lanes);
+    if (rc == 0) {
+      uint8_t *w = NULL;
+      size_t wl = 0;
+      CHECK(pb_program_write(&p4, &w, &wl, &e4) == 0 && wl == len4 && !memcmp(w, b4, len4),
+            "hw.rq_lanes 4: written back byte for byte");
+      free(w);
+      pb_program_free(&p4);
+    }
+    free(b4);
+  }
   reject_patched("reserved byte 50", 50, 1, 0x80, "header.reserved at offset 50: byte 6 is 0x80, expected 0", NULL);
   reject_patched("isa_version 1", H_ISA, 4, 1, "header.isa_version at offset 24: got 1, expected 2", NULL);
   reject_patched("hw.n 0", H_HW_N, 2, 0, "header.hw.n at offset 8: 0 out of range 1..64", NULL);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Tests of the instruction decoder rtl/pb_decode.sv: `verilator --lint-only -Wall` of the module
-# standalone (three parameter sets), and the Verilator harness tb_decode.cpp against the C library
-# (pb_model_check, pb_decode, pb_timing_footprint; build/libpbcore.a) for three parameter sets:
+# standalone (four parameter sets), and the Verilator harness tb_decode.cpp against the C library
+# (pb_model_check, pb_decode, pb_timing_footprint; build/libpbcore.a) for four parameter sets:
 #   n4:  N=4,  SP_ROWS=64,    ACC_ROWS=32,    HOST_BYTES=4096
 #   n16: N=16, SP_ROWS=16384, ACC_ROWS=4096,  HOST_BYTES=4194304 (sim16)
 #   n3:  N=3,  SP_ROWS=65536, ACC_ROWS=65536, HOST_BYTES=2^31 (every maximum, N not a power of 2)
+#   n2:  N=2,  SP_ROWS=1024,  ACC_ROWS=256,   HOST_BYTES=131072 (the iCE40 board: narrow range arithmetic)
 # Builds into build/rtl/decode/ (logs in build/rtl/decode/logs/); ends with
 # "# rtl/decode: P passed, F failed" and exits non-zero on any failure.
 # Env: PB_SEED (default 1), PB_WORDS (words per random group, default 70000); tools: VERILATOR, MAKE.
@@ -69,7 +70,7 @@ if ! "$MAKE" -s build/libpbcore.a > "$LOG/libpbcore.log" 2>&1; then
 fi
 
 # name N SP_ROWS ACC_ROWS HOST_BYTES
-CONFIGS=("n4 4 64 32 4096" "n16 16 16384 4096 4194304" "n3 3 65536 65536 2147483648")
+CONFIGS=("n4 4 64 32 4096" "n16 16 16384 4096 4194304" "n3 3 65536 65536 2147483648" "n2 2 1024 256 131072")
 
 # ---- Verilator builds in the background while lint runs ----
 # -O1: the decoder is one combinational module; the harness spends its time in the C library.

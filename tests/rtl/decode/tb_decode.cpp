@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 static const uint64_t N = PB_N, SP = PB_SP, ACC = PB_ACC, HOST = PB_HOST;
-static const pb_hw_t kHw = {(uint32_t)PB_N, (uint32_t)PB_SP, (uint32_t)PB_ACC, (uint32_t)PB_HOST};
+static const pb_hw_t kHw = {(uint32_t)PB_N, (uint32_t)PB_SP, (uint32_t)PB_ACC, (uint32_t)PB_HOST, 0};
 
 // ---- random numbers (xorshift64*, seeded) ----
 static uint64_t rng_state;

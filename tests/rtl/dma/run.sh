@@ -4,7 +4,7 @@
 #   rtl/pb_ld_unit.sv (LOAD, LOAD_ACC, CONFIG, ACTIVATE with rtl/pb_requant.sv) - tb_ld.cpp
 #   rtl/pb_st_unit.sv (STORE, STORE_ACC)                                         - tb_st.cpp
 # `verilator --lint-only -Wall` of each unit standalone at N = 4 and 16, and the Verilator harnesses
-# at N = 4 and 16: hand-checked cases, then random legal instructions with a zero-wait-state host
+# at N = 4 and 16 (the load unit also with 1 and 4 requantizer lanes): hand-checked cases, then random legal instructions with a zero-wait-state host
 # memory (mode a: exact docs/timing.md durations and event cycles) and with random not-ready
 # cycles and response latency (mode b: the same writes in the same order), against an independent
 # C implementation of docs/isa.md in the harness (pb_requant() from build/libpbcore.a).
@@ -76,18 +76,19 @@ fi
 # harnesses still run in seconds.
 VFLAGS=(--cc --exe --build -j 2 -Wall -Wno-fatal --x-assign unique --x-initial unique -Irtl
         -MAKEFLAGS OPT_FAST=-O1 -MAKEFLAGS OPT_SLOW=-O0 -MAKEFLAGS OPT_GLOBAL=-O1)
-build() { # build NAME UNIT N
-  local tb srcs
+build() { # build NAME UNIT N [RQ_LANES]
+  local tb srcs gl="" l=${4:-$3}
   case $2 in
-    ld) tb=tb_ld; srcs="rtl/pb_ld_unit.sv rtl/pb_requant.sv" ;;
+    ld) tb=tb_ld; srcs="rtl/pb_ld_unit.sv rtl/pb_requant.sv"; gl="-GRQ_LANES=$l" ;;
     *)  tb=tb_st; srcs="rtl/pb_st_unit.sv" ;;
   esac
-  "$VERILATOR" "${VFLAGS[@]}" --top-module "pb_$2_unit" -GN="$3" \
-    -CFLAGS "-O1 -std=c++17 -Wall -I$ROOT/include -I$ROOT/sim -DPB_N=$3" \
+  "$VERILATOR" "${VFLAGS[@]}" --top-module "pb_$2_unit" -GN="$3" $gl \
+    -CFLAGS "-O1 -std=c++17 -Wall -I$ROOT/include -I$ROOT/sim -DPB_N=$3 -DPB_RQ_LANES=$l" \
     -LDFLAGS "$LIB -lprotobuf-c -lopenblas -lm" \
     --Mdir "$B/$1" -o "$tb" $srcs "$ROOT/$SRC/$tb.cpp"
 }
-BUILDS=("ld_n4 ld 4" "st_n4 st 4" "st_n16 st 16" "ld_n16 ld 16")
+# ld_n4_l1, ld_n16_l4: fewer requantizer lanes than columns (RQ_LANES, hw.rq_lanes)
+BUILDS=("ld_n4 ld 4" "ld_n4_l1 ld 4 1" "st_n4 st 4" "st_n16 st 16" "ld_n16 ld 16" "ld_n16_l4 ld 16 4")
 ( for c in "${BUILDS[@]}"; do
     set -- $c
     build "$@" > "$LOG/vbuild_$1.log" 2>&1; echo $? > "$LOG/vbuild_$1.rc"

@@ -15,10 +15,13 @@
 // pb_requant() from the library), and the durations of docs/timing.md.
 // Checked per instruction: host read requests (address, length, order, held while not ready),
 // scratchpad writes (address, byte mask, data under the mask), accumulator writes and reads,
-// ACTIVATE results (so the CONFIG commit, or its absence after a bad multiplier), cfg_err_o,
+// ACTIVATE results (so the CONFIG contents: after a bad multiplier the bias and multiplier table
+// is the rejected one, zp/lo/hi are the old ones; the core stops there, so this is never used), cfg_err_o,
 // retire_o (once, at the last write), pc_o/cur_op_o, dma_bytes_o totals, busy_o (mode a: exactly
 // the documented duration and every event in its documented cycle; mode b: the same writes in
 // the same order as mode a, only later). Each check category is one counted case per mode.
+// Build with -GRQ_LANES=<l> -CFLAGS -DPB_RQ_LANES=<l> for l requantizer lanes (default N): an ACTIVATE
+// row then takes pool + N/l - 1 cycles (docs/timing.md).
 // Env: PB_SEED (default 1), PB_INSTRS (random instructions per mode, default 2500).
 #include "Vpb_ld_unit.h"
 
@@ -27,6 +30,10 @@
 #include <deque>
 
 static const int N = PB_N;
+#ifndef PB_RQ_LANES
+#define PB_RQ_LANES PB_N
+#endif
+static const int RQ_G = PB_N / PB_RQ_LANES;   // requantizer lane groups per row
 static const uint32_t ROWS16 = 65536;   // the unit's 16-bit on-chip addresses: any row is legal here
 static const uint64_t HOST = 1ull << 31; // the largest host memory of docs/architecture.md
 
@@ -73,7 +80,7 @@ static Fields fields_of(const pb_instr_t &in) {
 
 // ---- the expected behaviour of one instruction (docs/isa.md, docs/timing.md) ----
 struct Req { uint32_t addr, len; int64_t at; };           // at: cycle offset from s (mode a)
-struct SpW { uint32_t addr; uint64_t mask; uint8_t d[PB_N]; int64_t at; };
+struct SpW { uint32_t addr; uint64_t mask; uint8_t d[PB_N]; int64_t at; uint64_t unchecked = 0; };  // unchecked: lanes with undefined data
 struct AccW { uint32_t addr; int32_t d[PB_N]; int64_t at; };
 struct AccR { uint32_t addr; int64_t at; };
 struct Exp {
@@ -111,7 +118,7 @@ static int32_t rnd_acc(Rng &g) {
 }
 
 // Expected writes, reads and counters of `x` from the state at its issue (acc memory, CONFIG regs);
-// updates the CONFIG model (commit unless a multiplier is bad).
+// updates the CONFIG model (the bias and multiplier table always; zp, lo, hi unless a multiplier is bad).
 static Exp expect(const Instr &x, const HostMem &host, const std::vector<int32_t> &acc, Cfg *cfg) {
   Fields f = fields_of(x.in);
   Exp e;
@@ -161,7 +168,8 @@ static Exp expect(const Instr &x, const HostMem &host, const std::vector<int32_t
       if (sign || expmax) ok = false;
     }
     nc.zp = f.zp, nc.lo = f.lo, nc.hi = f.hi;
-    if (ok) *cfg = nc;
+    if (!ok) nc.zp = cfg->zp, nc.lo = cfg->lo, nc.hi = cfg->hi;
+    *cfg = nc;
     e.retire = ok;
     e.cfg_err = !ok;
     e.dma = ok ? 8ull * N : 0;
@@ -173,7 +181,7 @@ static Exp expect(const Instr &x, const HostMem &host, const std::vector<int32_t
       int32_t v[PB_N];
       for (uint32_t i = 0; i < f.pool; i++) {
         uint32_t row = f.acc_addr + i * f.ps + r;
-        e.accr.push_back({row, (int64_t)(r * f.pool + i)});
+        e.accr.push_back({row, (int64_t)(r * (f.pool + RQ_G - 1) + i)});
         for (int c = 0; c < N; c++) {
           int32_t t = (int32_t)((uint32_t)acc[(size_t)row * N + c] + (uint32_t)cfg->bias[c]);  // wrapping
           if (i == 0 || t > v[c]) v[c] = t;
@@ -183,14 +191,18 @@ static Exp expect(const Instr &x, const HostMem &host, const std::vector<int32_t
       w.addr = f.sp_addr + r;
       w.mask = N >= 64 ? ~0ull : (1ull << N) - 1;
       for (int c = 0; c < N; c++) {
+        if (!pb_requant_mult_ok(cfg->mult[c])) {  // only after a rejected CONFIG (never in the core)
+          w.unchecked |= 1ull << c;
+          continue;
+        }
         int8_t y = pb_requant(v[c], cfg->mult[c], cfg->zp, cfg->lo, cfg->hi);
         w.d[c] = (uint8_t)y;
         (y == cfg->lo ? g_act_lo : y == cfg->hi ? g_act_hi : g_act_mid)++;
       }
-      w.at = (int64_t)(r + 1) * f.pool + 4;
+      w.at = (int64_t)(r + 1) * (f.pool + RQ_G - 1) + 4;
       e.spw.push_back(w);
     }
-    e.dur = (int64_t)f.rows * f.pool + 5;
+    e.dur = (int64_t)f.rows * (f.pool + RQ_G - 1) + 5;
     break;
   default:
     break;
@@ -405,7 +417,7 @@ class Tb {
     c_act = ck.add("ACTIVATE results (max-pool + bias + pb_requant with the committed CONFIG)");
     c_accw = ck.add("accumulator writes by LOAD_ACC (address, data)");
     c_accr = ck.add("accumulator reads by ACTIVATE (addresses)");
-    c_cfg = ck.add("CONFIG: cfg_err_o pulse for a bad multiplier, nothing committed");
+    c_cfg = ck.add("CONFIG: cfg_err_o pulse for a bad multiplier, zp/lo/hi not committed");
     c_retire = ck.add("retire_o once at the last write; pc_o, cur_op_o while busy");
     c_dma = ck.add("dma_bytes_o totals");
     c_busy = ck.add(b ? "busy_o from the cycle after start to the last write, not shorter than in mode a"
@@ -606,7 +618,7 @@ class Tb {
         const SpW &w = a.e.spw[a.nspw];
         bool good = w.addr == sp_waddr && w.mask == sp_wmask;
         for (int c = 0; c < N; c++)
-          if ((w.mask >> c & 1) && w.d[c] != sp_wdata[c]) good = false;
+          if ((w.mask >> c & 1) && !(w.unchecked >> c & 1) && w.d[c] != sp_wdata[c]) good = false;
         if (!good) {
           uint8_t ed[PB_N], gd[PB_N];
           for (int c = 0; c < N; c++) {
@@ -801,7 +813,7 @@ class Tb {
 };
 
 int64_t Tb::dur_lib(const pb_instr_t &in) {
-  pb_hw_t hw = {(uint32_t)N, ROWS16, ROWS16, (uint32_t)HOST};
+  pb_hw_t hw = {(uint32_t)N, ROWS16, ROWS16, (uint32_t)HOST, (uint32_t)PB_RQ_LANES};
   return pb_timing_duration(&hw, &in);
 }
 
@@ -843,13 +855,14 @@ static std::vector<Instr> hand_program() {
   x.acc_fill.push_back({30, std::vector<int32_t>(N, 20)});
   x.acc_fill.push_back({31, std::vector<int32_t>(N, 40)});
   p.push_back(x);
-  // 3: CONFIG zp=5 with column 0's multiplier -0.0: cfg_err_o, nothing committed
+  // 3: CONFIG zp=5 with column 0's multiplier -0.0: cfg_err_o; zp, lo, hi not committed, the table is
+  //    (bias 0, mult -0.0 in column 0 and 1.0 elsewhere)
   Instr bad = mk(PB_OP_CONFIG);
   set_field(&bad.in, "zp", 5), set_field(&bad.in, "lo", -128), set_field(&bad.in, "hi", 127);
   set_field(&bad.in, "host_addr", 0x300);
   cfg_tab(bad, 0x300, 0, 0x3f800000u, 0);
   p.push_back(bad);
-  // 4: the same ACTIVATE: still 25 (the old CONFIG)
+  // 4: the same ACTIVATE: column 0: 0 (zp 0, -0.0 rounds to 0), others max(20, 40) * 1.0 = 40
   x = p[2];
   x.pc = 4;
   p.push_back(x);
@@ -903,7 +916,9 @@ static void hand_literals(Tb &tb) {
   expect_sp(0, 1, 6, 0x6, l);
   uint64_t all = N >= 64 ? ~0ull : (1ull << N) - 1;
   expect_sp(2, 0, 7, all, std::vector<int>(N, 25));
-  expect_sp(4, 0, 7, all, std::vector<int>(N, 25));
+  std::vector<int> l4(N, 40);
+  l4[0] = 0;
+  expect_sp(4, 0, 7, all, l4);
   const Event *e = find(5, 'A', 0);
   tb.ck.ctx = "hand case instruction 5";
   if (!e) tb.ck.fail(cat, "accumulator write missing");

@@ -393,7 +393,7 @@ class Tb {
     if (!mode_b) ck.eq(c_busy, "busy cycles (docs/timing.md)", e.dur, a.busy_cycles);
     else if (a.busy_cycles < e.dur) ck.eq(c_busy, "busy cycles at least the zero-wait duration", e.dur, a.busy_cycles);
     else ck.ok(c_busy);
-    pb_hw_t hw = {(uint32_t)N, ROWS16, ROWS16, (uint32_t)HOST};
+    pb_hw_t hw = {(uint32_t)N, ROWS16, ROWS16, (uint32_t)HOST, 0};
     ck.eq(c_busy, "pb_timing_duration() = docs/timing.md", e.dur, (uint64_t)pb_timing_duration(&hw, &a.x->in));
   }
 
