@@ -53,7 +53,7 @@ module pb_uart_bridge #(
 
   typedef enum logic [4:0] {
     S_IDLE, S_DECIDE, S_WBUF, S_WMEM, S_FILL, S_WREG, S_START_A, S_START_L, S_START_GO, S_RESET,
-    S_T_SOF, S_T_SEQ, S_T_CMD, S_T_LEN0, S_T_LEN1, S_T_FETCH, S_T_MEMWAIT, S_T_PUSH, S_T_END
+    S_T_SOF, S_T_SEQ, S_T_CMD, S_T_LEN0, S_T_LEN1, S_T_FETCH, S_T_MEMWAIT, S_T_CNT, S_T_PUSH, S_T_END
   } state_t;
 
   // ---- UART and framing ----
@@ -99,8 +99,6 @@ module pb_uart_bridge #(
   logic [7:0]    last_seq_q;
   logic [2:0]    last_status_q;
   logic [15:0]   last_crc_q;
-  // diagnostic counters (board registers)
-  logic [15:0]   n_ok_q, n_bad_q, n_ferr_q, n_dup_q;
 
   // ---- decisions on a held frame (used in S_DECIDE), in narrow arithmetic ----
   // Comparisons with constants are written as bit tests (Yosys maps <= and >= to carry chains).
@@ -197,6 +195,56 @@ module pb_uart_bridge #(
     else if (needs_idle && running) nak = E_BUSY;
   end
 
+  // ---- diagnostic counters: board registers 0x114 .. 0x120, in block RAM at word addresses 5 .. 8 ----
+  // An event sets a pending bit; a read-modify-write (read, then write the value + 1) serves one
+  // pending counter at a time. After reset the four counters are cleared (4 cycles). The bridge
+  // reads a counter (one cycle of latency) only when nothing is pending or being written, so a
+  // read sees every event before it, as with counters in flip-flops.
+  localparam logic [3:0] CNT_BASE = 4'd5;
+  logic [3:0]  cpend_q;        // increments waiting: bit 0 FRAMES_OK, 1 FRAMES_BAD, 2 UART_ERRORS, 3 DUPLICATES
+  logic [3:0]  cset, cdone;
+  logic [2:0]  cclr_q;         // after reset: counters still to clear
+  logic        cwr_q;          // a read-modify-write in its write cycle
+  logic [3:0]  cwaddr_q;       // its word address
+  logic [1:0]  cpick;          // the pending counter served next
+  logic        cstart, bread, is_cnt, cwe;
+  logic [3:0]  craddr, cwaddr;
+  logic [15:0] crd_q, cwdata;
+  (* no_rw_check *)
+  logic [15:0] cmem_q [0:15];
+
+  assign cset   = {(state_q == S_DECIDE) && (f_kind == K_OK) && dup, rx_ferr,
+                   (state_q == S_DECIDE) && (f_kind != K_OK), (state_q == S_DECIDE) && (f_kind == K_OK)};
+  assign cpick  = cpend_q[0] ? 2'd0 : cpend_q[1] ? 2'd1 : cpend_q[2] ? 2'd2 : 2'd3;
+  assign is_cnt = (addr_q[8:6] == 3'b100) && (addr_q[5:2] >= CNT_BASE) && (addr_q[5:2] <= CNT_BASE + 4'd3);
+  assign bread  = (state_q == S_T_FETCH) && (src_q == SRC_REG) && (pi_q == 2'd0) && is_cnt && (cpend_q == 4'd0) &&
+                  !cwr_q;
+  assign cstart = (cpend_q != 4'd0) && !cwr_q && (cclr_q == 3'd0);
+  assign cdone  = cstart ? (4'd1 << cpick) : 4'd0;
+  assign craddr = bread ? addr_q[5:2] : CNT_BASE + 4'(cpick);
+  assign cwe    = cwr_q || (cclr_q != 3'd0);
+  assign cwaddr = (cclr_q != 3'd0) ? CNT_BASE - 4'd1 + 4'(cclr_q) : cwaddr_q;
+  assign cwdata = (cclr_q != 3'd0) ? 16'd0 : crd_q + 16'd1;
+
+  always_ff @(posedge clk_i) begin
+    if (cwe) cmem_q[cwaddr] <= cwdata;
+    if (cstart || bread) crd_q <= cmem_q[craddr];
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cpend_q  <= 4'd0;
+      cclr_q   <= 3'd4;
+      cwr_q    <= 1'b0;
+      cwaddr_q <= 4'd0;
+    end else begin
+      cpend_q  <= (cpend_q & ~cdone) | cset;
+      cwr_q    <= cstart;
+      cwaddr_q <= craddr;
+      if (cclr_q != 3'd0) cclr_q <= cclr_q - 3'd1;
+    end
+  end
+
   // ---- register reads: core registers below 0x100, board registers above ----
   logic [31:0] rword;
   always_comb begin
@@ -206,10 +254,6 @@ module pb_uart_bridge #(
       9'h108:  rword = 32'(CLKS_PER_BIT);
       9'h10c:  rword = 32'(BUF_BYTES);
       9'h110:  rword = 32'(TIMEOUT_CYCLES);
-      9'h114:  rword = 32'(n_ok_q);
-      9'h118:  rword = 32'(n_bad_q);
-      9'h11c:  rword = 32'(n_ferr_q);
-      9'h120:  rword = 32'(n_dup_q);
       default: rword = addr_q[8] ? 32'd0 : reg_rdata_i;
     endcase
   end
@@ -287,12 +331,7 @@ module pb_uart_bridge #(
       last_seq_q    <= 8'd0;
       last_status_q <= 3'd0;
       last_crc_q    <= 16'd0;
-      n_ok_q        <= 16'd0;
-      n_bad_q       <= 16'd0;
-      n_ferr_q      <= 16'd0;
-      n_dup_q       <= 16'd0;
     end else begin
-      if (rx_ferr) n_ferr_q <= n_ferr_q + 16'd1;
       case (state_q)
         S_IDLE: if (f_ready) state_q <= S_DECIDE;
 
@@ -307,11 +346,7 @@ module pb_uart_bridge #(
           bi_q     <= FW'(4);
           w_q      <= {16'd0, f_have_cmd ? f_cmd : 8'd0, 5'd0, nak};   // a NAK's payload
           state_q  <= S_T_SOF;
-          if (f_kind != K_OK) begin
-            n_bad_q <= n_bad_q + 16'd1;
-          end else begin
-            n_ok_q <= n_ok_q + 16'd1;
-            if (dup) n_dup_q <= n_dup_q + 16'd1;
+          if (f_kind == K_OK) begin   // the counters: cset
             if (!dup && nak == 3'd0) begin
               case (f_cmd)
                 C_WRITE_MEM: begin
@@ -382,11 +417,15 @@ module pb_uart_bridge #(
           case (src_q)
             SRC_MEM: if (mem_req_ready_i) state_q <= S_T_MEMWAIT;
             SRC_REG: begin   // a register word is read at its first byte
-              if (pi_q == 2'd0) begin
-                w_q    <= rword;
-                addr_q <= addr_inc;
+              if (pi_q != 2'd0) begin
+                state_q <= S_T_PUSH;
+              end else if (is_cnt) begin
+                if (bread) state_q <= S_T_CNT;   // the counter's block-RAM read
+              end else begin
+                w_q     <= rword;
+                addr_q  <= addr_inc;
+                state_q <= S_T_PUSH;
               end
-              state_q <= S_T_PUSH;
             end
             default: state_q <= S_T_PUSH;   // a NAK: reason, then the request's CMD, already in w_q
           endcase
@@ -397,6 +436,11 @@ module pb_uart_bridge #(
             addr_q   <= addr_inc;
             state_q  <= S_T_PUSH;
           end
+        end
+        S_T_CNT: begin
+          w_q     <= 32'(crd_q);
+          addr_q  <= addr_inc;
+          state_q <= S_T_PUSH;
         end
         S_T_PUSH: begin
           if (t_ready) begin
