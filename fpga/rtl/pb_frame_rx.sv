@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Request frame receiver of the UART bridge (docs/uart.md): removes the byte stuffing, parses
 // SEQ CMD LEN PAYLOAD CRC, checks the CRC-16, keeps payload bytes 0-3 (A), 4-7 (B) and 8 (V) in
-// registers and every payload byte j in a block-RAM buffer at address j (j < 2^BW - 1; later
-// bytes go to the last address), and holds the frame for the bridge until ack_i.
+// registers and every payload byte j in a block-RAM buffer at address j mod 2^BW (the bridge reads
+// it only for a WRITE_MEM with LEN <= 2^BW), and holds the frame for the bridge until ack_i.
 //
 // A and B are shift registers (no clear at SOF): they hold the frame's bytes 0-3 and 4-7 once
 // LEN >= 4 and LEN >= 8 bytes have arrived; the bridge uses them only then (it checks LEN first).
@@ -47,8 +47,7 @@ module pb_frame_rx #(
   logic [2:0]    state_q;
   logic          esc_q, have_cmd_q;
   logic [1:0]    hdr_q;       // header byte index
-  logic [15:0]   rem_q;       // payload bytes still to come
-  logic [BW-1:0] j_q;         // payload index (stops counting at its maximum)
+  logic [15:0]   j_q;         // payload index: the payload ends when j_q + 1 == LEN
   logic [15:0]   crc_q, crc_next;
   logic [TW-1:0] tcnt_q;
   logic [1:0]    kind_q;
@@ -71,16 +70,16 @@ module pb_frame_rx #(
   assign pay = body && (state_q == S_PAY);
 
   always_ff @(posedge clk_i) begin
-    if (pay) buf_q[j_q] <= b;
+    if (pay) buf_q[j_q[BW-1:0]] <= b;
     rdata_q <= buf_q[buf_raddr_i];
   end
   assign buf_rdata_o = rdata_q;
 
   // A, B, V: shift registers and a byte register without reset (see above)
   always_ff @(posedge clk_i) begin
-    if (pay && j_q < BW'(4)) a_q <= {b, a_q[31:8]};
-    if (pay && j_q[BW-1:2] == (BW-2)'(1)) b_q <= {b, b_q[31:8]};
-    if (pay && j_q == BW'(8)) v_q <= b;
+    if (pay && j_q[15:2] == 14'd0) a_q <= {b, a_q[31:8]};
+    if (pay && j_q[15:2] == 14'd1) b_q <= {b, b_q[31:8]};
+    if (pay && j_q == 16'd8) v_q <= b;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -89,8 +88,7 @@ module pb_frame_rx #(
       esc_q      <= 1'b0;
       have_cmd_q <= 1'b0;
       hdr_q      <= 2'd0;
-      rem_q      <= 16'd0;
-      j_q        <= '0;
+      j_q        <= 16'd0;
       crc_q      <= 16'hffff;
       tcnt_q     <= '0;
       kind_q     <= K_OK;
@@ -105,7 +103,7 @@ module pb_frame_rx #(
       esc_q      <= 1'b0;
       have_cmd_q <= 1'b0;
       hdr_q      <= 2'd0;
-      j_q        <= '0;
+      j_q        <= 16'd0;
       crc_q      <= 16'hffff;
       tcnt_q     <= '0;
       seq_q      <= 8'd0;
@@ -133,15 +131,13 @@ module pb_frame_rx #(
               2'd2: len_q[7:0] <= b;
               default: begin
                 len_q[15:8] <= b;
-                rem_q       <= {b, len_q[7:0]};
                 state_q     <= ({b, len_q[7:0]} == 16'd0) ? S_CRC0 : S_PAY;
               end
             endcase
           end
           S_PAY: begin
-            if (j_q != '1) j_q <= j_q + BW'(1);
-            rem_q <= rem_q - 16'd1;
-            if (rem_q == 16'd1) state_q <= S_CRC0;
+            j_q <= j_q + 16'd1;
+            if (j_q + 16'd1 == len_q) state_q <= S_CRC0;
           end
           S_CRC0: begin
             rcrc_q[15:8] <= b;
