@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Request frame receiver of the UART bridge (docs/uart.md): removes the byte stuffing, parses
-// SEQ CMD LEN PAYLOAD CRC, checks the CRC-16, keeps payload bytes 0-3 (A), 4-7 (B) and 8 (V) in
+// SEQ CMD LEN PAYLOAD CRC, checks the CRC-16, keeps payload bytes 0-3 (A) and 4-7 (B) in
 // registers and every payload byte j in a block-RAM buffer at address j mod 2^BW (the bridge reads
 // it only for a WRITE_MEM with LEN <= 2^BW), and holds the frame for the bridge until ack_i.
 //
@@ -31,7 +31,6 @@ module pb_frame_rx #(
   output logic [15:0]   len_o,
   output logic [31:0]   a_o,
   output logic [31:0]   b_o,
-  output logic [7:0]    v_o,
   output logic [15:0]   crc_o,        // the frame's CRC field
   input  logic          ack_i,
   // payload byte j is buffer byte j; registered read (data in the next cycle)
@@ -51,7 +50,7 @@ module pb_frame_rx #(
   logic [15:0]   crc_q, crc_next;
   logic [TW-1:0] tcnt_q;
   logic [1:0]    kind_q;
-  logic [7:0]    seq_q, cmd_q, v_q;
+  logic [7:0]    seq_q, cmd_q;
   logic [15:0]   len_q, rcrc_q;
   logic [31:0]   a_q, b_q;
   logic [7:0]    buf_q [0:(1<<BW)-1];
@@ -75,11 +74,10 @@ module pb_frame_rx #(
   end
   assign buf_rdata_o = rdata_q;
 
-  // A, B, V: shift registers and a byte register without reset (see above)
+  // A, B: shift registers without reset (see above)
   always_ff @(posedge clk_i) begin
     if (pay && j_q[15:2] == 14'd0) a_q <= {b, a_q[31:8]};
     if (pay && j_q[15:2] == 14'd1) b_q <= {b, b_q[31:8]};
-    if (pay && j_q == 16'd8) v_q <= b;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -161,7 +159,6 @@ module pb_frame_rx #(
   assign len_o      = len_q;
   assign a_o        = a_q;
   assign b_o        = b_q;
-  assign v_o        = v_q;
   assign crc_o      = rcrc_q;
   assign busy_o     = state_q != S_HUNT;
 endmodule

@@ -64,14 +64,15 @@ module pb_uart_bridge #(
 
   logic          f_ready, f_have_cmd, f_ack, f_busy;
   logic [1:0]    f_kind;
-  logic [7:0]    f_seq, f_cmd, f_v, buf_rdata;
+  logic [7:0]    f_seq, f_cmd, buf_rdata;
   logic [15:0]   f_len, f_crc;
   logic [31:0]   f_a, f_b;
-  logic [FW-1:0] bi_q;         // frame buffer index of WRITE_MEM (payload byte 4 + i is data byte i)
+  logic [FW-1:0] bi_q;         // frame buffer index: WRITE_MEM's data byte i is payload byte 4 + i;
+                               // 8 (FILL_MEM's value V) from S_IDLE on, so it is read out in S_DECIDE
   pb_frame_rx #(.BW(FW), .TIMEOUT_CYCLES(TIMEOUT_CYCLES)) u_frx (
     .clk_i(clk_i), .rst_ni(rst_ni), .byte_valid_i(rx_valid), .byte_i(rx_data),
     .ready_o(f_ready), .kind_o(f_kind), .have_cmd_o(f_have_cmd), .seq_o(f_seq), .cmd_o(f_cmd), .len_o(f_len),
-    .a_o(f_a), .b_o(f_b), .v_o(f_v), .crc_o(f_crc), .ack_i(f_ack), .buf_raddr_i(bi_q), .buf_rdata_o(buf_rdata),
+    .a_o(f_a), .b_o(f_b), .crc_o(f_crc), .ack_i(f_ack), .buf_raddr_i(bi_q), .buf_rdata_o(buf_rdata),
     .busy_o(f_busy));
 
   logic       t_valid, t_ready, t_idle, u_valid, u_ready, u_busy;
@@ -290,7 +291,7 @@ module pb_uart_bridge #(
                            (state_q == S_T_FETCH && src_q == SRC_MEM);
   assign mem_req_we_o    = state_q != S_T_FETCH;
   assign mem_req_addr_o  = 32'(addr_q[HB-1:0]);
-  assign mem_req_wdata_o = (state_q == S_FILL) ? f_v : buf_rdata;
+  assign mem_req_wdata_o = buf_rdata;   // WRITE_MEM: data byte bi_q - 4; FILL_MEM: V (bi_q = 8)
   assign core_rst_o      = core_rst_q;
   assign busy_o          = f_busy || (state_q != S_IDLE) || !t_idle || u_busy;
 
@@ -320,7 +321,7 @@ module pb_uart_bridge #(
       state_q       <= S_IDLE;
       addr_q        <= '0;
       rem_q         <= '0;
-      bi_q          <= '0;
+      bi_q          <= FW'(8);
       pi_q          <= 2'd0;
       status_q      <= 3'd0;
       src_q         <= SRC_NONE;
@@ -333,7 +334,10 @@ module pb_uart_bridge #(
       last_crc_q    <= 16'd0;
     end else begin
       case (state_q)
-        S_IDLE: if (f_ready) state_q <= S_DECIDE;
+        S_IDLE: begin
+          bi_q <= FW'(8);
+          if (f_ready) state_q <= S_DECIDE;
+        end
 
         S_DECIDE: begin
           // an ACK without data by default, remembered for duplicates when the CRC was good
@@ -343,7 +347,6 @@ module pb_uart_bridge #(
           src_q    <= SRC_NONE;
           cache_q  <= (f_kind == K_OK) && !dup;
           addr_q   <= XW'(f_a[XW-1:0]);
-          bi_q     <= FW'(4);
           w_q      <= {16'd0, f_have_cmd ? f_cmd : 8'd0, 5'd0, nak};   // a NAK's payload
           state_q  <= S_T_SOF;
           if (f_kind == K_OK) begin   // the counters: cset
@@ -351,6 +354,7 @@ module pb_uart_bridge #(
               case (f_cmd)
                 C_WRITE_MEM: begin
                   rem_q   <= count;
+                  bi_q    <= FW'(4);
                   state_q <= S_WBUF;
                 end
                 C_FILL_MEM: begin
