@@ -57,16 +57,18 @@ module pb_host_mem #(
   localparam int DB    = (N > 16) ? N : 16;       // longest request, bytes
   localparam int NSLOT = DB / 2 + 1;              // most words one request touches
   localparam int BUFW  = NSLOT * 16;
+  localparam int RB    = DB;                      // response bytes kept (the byte at addr first)
   localparam int CW    = $clog2(NSLOT + 2);
   localparam logic [1:0] P_IF = 2'd0, P_RD = 2'd1, P_WR = 2'd2, P_BR = 2'd3;
 
   logic          busy_q;
   logic [1:0]    port_q, last_q, rsp_port_q;
   logic [CW-1:0] c_q;
-  logic          rsp_valid_q, rsp_a0_q;
-  logic [BUFW-1:0] buf_q;
-  logic          cap_q;       // a read was issued last cycle: capture its word into slot capslot_q
+  logic          rsp_valid_q;
+  logic [RB*8-1:0] buf_q;     // response byte k = memory byte addr + k
+  logic          cap_q;       // a read was issued last cycle: capture word capslot_q of the request
   logic [CW-1:0] capslot_q;
+  logic          capa0_q;     // ... whose address was odd (its word c holds response bytes 2c-1, 2c)
 
   // ---- pick a request (round-robin after the port served last) ----
   logic [3:0] v;
@@ -127,16 +129,18 @@ module pb_host_mem #(
   logic [CW-1:0] nw;          // words the request touches
   logic          ready;       // accept the current request in this cycle
   logic [BUFW-1:0] ext;       // write data placed at its byte offset in the first word
+  logic          last;        // word c is the request's last
   assign nw    = CW'((9'(addr[0]) + 9'(len) + 9'd1) >> 1);
-  assign ready = active && (we ? (32'(c) + 1 >= 32'(nw)) : (c == nw));
+  assign last  = c + CW'(1) == nw;
+  assign ready = active && (we ? (last || c == nw || (nw == '0)) : (c == nw));
   assign ext   = BUFW'(wdata) << (addr[0] ? 8 : 0);
 
   // ---- the RAM port: word c of the request ----
+  // Byte enables of word c < nw: all but the byte before an odd address (word 0) and the byte
+  // after an odd end (the last word).
   logic [1:0] be;
-  always_comb begin
-    for (int b = 0; b < 2; b++)
-      be[b] = (32'(c) * 2 + b >= 32'(addr[0])) && (32'(c) * 2 + b < 32'(addr[0]) + 32'(len));
-  end
+  assign be[0] = !(c == '0 && addr[0]);
+  assign be[1] = !(last && (addr[0] ^ len[0]));
   assign ram_en_o    = active && (c < nw);
   assign ram_we_o    = we;
   assign ram_be_o    = be;
@@ -151,13 +155,14 @@ module pb_host_mem #(
       c_q         <= '0;
       rsp_valid_q <= 1'b0;
       rsp_port_q  <= P_IF;
-      rsp_a0_q    <= 1'b0;
       cap_q       <= 1'b0;
       capslot_q   <= '0;
+      capa0_q     <= 1'b0;
     end else begin
       rsp_valid_q <= 1'b0;
       cap_q       <= ram_en_o && !we;
       capslot_q   <= c;
+      capa0_q     <= addr[0];
       if (!active) begin
         busy_q <= 1'b0;               // nothing, or the requester gave up
       end else if (ready) begin
@@ -165,7 +170,6 @@ module pb_host_mem #(
         last_q      <= cur;
         rsp_valid_q <= !we;
         rsp_port_q  <= cur;
-        rsp_a0_q    <= addr[0];
       end else begin
         busy_q <= 1'b1;
         port_q <= cur;
@@ -174,9 +178,14 @@ module pb_host_mem #(
     end
   end
 
+  // Response byte k comes from word (k + a0) / 2: its low byte when k + a0 is even, else its high
+  // byte; so all even bytes take one source and all odd bytes the other.
+  logic [7:0] even_b, odd_b;
+  assign even_b = capa0_q ? ram_rdata_i[15:8] : ram_rdata_i[7:0];
+  assign odd_b  = capa0_q ? ram_rdata_i[7:0] : ram_rdata_i[15:8];
   always_ff @(posedge clk_i) begin
-    for (int s = 0; s < NSLOT; s++)
-      if (cap_q && capslot_q == CW'(s)) buf_q[s*16 +: 16] <= ram_rdata_i;
+    for (int k = 0; k < RB; k++)
+      if (cap_q && capslot_q == CW'((k + 32'(capa0_q)) / 2)) buf_q[k*8 +: 8] <= (k % 2 == 0) ? even_b : odd_b;
   end
 
   assign if_req_ready_o = ready && (cur == P_IF);
@@ -184,10 +193,8 @@ module pb_host_mem #(
   assign wr_req_ready_o = ready && (cur == P_WR);
   assign br_req_ready_o = ready && (cur == P_BR);
 
-  /* verilator lint_off UNUSEDSIGNAL */  // the bytes beyond the longest response
-  logic [BUFW-1:0] rsp;
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign rsp            = buf_q >> (rsp_a0_q ? 8 : 0);
+  logic [RB*8-1:0] rsp;
+  assign rsp            = buf_q;
   assign if_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_IF);
   assign rd_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_RD);
   assign br_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_BR);

@@ -35,24 +35,25 @@ module pb_uart_bridge #(
   output logic        core_rst_o,   // hold the core in reset (RESET command), registered
   output logic        busy_o        // a request is being received, executed or answered
 );
-  localparam int BW = $clog2(BUF_BYTES);
   localparam int HB = $clog2(HOST_BYTES);        // host address bits
-  localparam int PW = BW + 1;                    // reply payload length / index (<= BUF_BYTES)
+  localparam int XW = (HB > 9) ? HB : 9;         // addr_q: host addresses and register addresses (< 0x200)
+  localparam int RW = HB + 1;                    // byte counts: FILL_MEM up to HOST_BYTES, replies up to BUF_BYTES
+  localparam int FW = $clog2(BUF_BYTES + 5);     // frame buffer index: payload bytes 0 .. BUF_BYTES + 3
   localparam logic [31:0] PROTO_VERSION = 32'd1;
   localparam logic [31:0] BOARD_ID      = 32'h4452_4250;   // "PBRD" in little-endian bytes
   // commands, replies, NAK reasons (docs/uart.md)
   localparam logic [7:0] C_WRITE_MEM = 8'h01, C_READ_MEM = 8'h02, C_FILL_MEM = 8'h03, C_WRITE_REG = 8'h04,
                          C_READ_REG = 8'h05, C_START = 8'h06, C_STATUS = 8'h07, C_RESET = 8'h08;
   localparam logic [7:0] R_NAK = 8'hff;
-  localparam logic [7:0] E_CRC = 8'd1, E_TIMEOUT = 8'd2, E_LENGTH = 8'd3, E_COMMAND = 8'd4, E_RANGE = 8'd5,
-                         E_BUSY = 8'd6;
+  localparam logic [2:0] E_CRC = 3'd1, E_TIMEOUT = 3'd2, E_LENGTH = 3'd3, E_COMMAND = 3'd4, E_RANGE = 3'd5,
+                         E_BUSY = 3'd6;
   localparam logic [1:0] K_OK = 2'd0, K_CRC = 2'd1;
-  localparam logic [1:0] SRC_NONE = 2'd0, SRC_MEM = 2'd1, SRC_REG = 2'd2, SRC_NAK = 2'd3;
+  localparam logic [1:0] SRC_NONE = 2'd0, SRC_MEM = 2'd1, SRC_REG = 2'd2;
   localparam logic [1:0] I_SOF = 2'd0, I_DATA = 2'd1, I_END = 2'd2;
 
   typedef enum logic [4:0] {
     S_IDLE, S_DECIDE, S_WBUF, S_WMEM, S_FILL, S_WREG, S_START_A, S_START_L, S_START_GO, S_RESET,
-    S_T_SOF, S_T_SEQ, S_T_CMD, S_T_LEN0, S_T_LEN1, S_T_FETCH, S_T_MEMWAIT, S_T_PUSH, S_T_END
+    S_T_SOF, S_T_SEQ, S_T_CMD, S_T_LEN0, S_T_LEN1, S_T_FETCH, S_T_MEMWAIT, S_T_CNT, S_T_PUSH, S_T_END
   } state_t;
 
   // ---- UART and framing ----
@@ -63,14 +64,15 @@ module pb_uart_bridge #(
 
   logic          f_ready, f_have_cmd, f_ack, f_busy;
   logic [1:0]    f_kind;
-  logic [7:0]    f_seq, f_cmd, f_v, buf_rdata;
+  logic [7:0]    f_seq, f_cmd, buf_rdata;
   logic [15:0]   f_len, f_crc;
   logic [31:0]   f_a, f_b;
-  logic [BW-1:0] bi_q;         // buffer index of WRITE_MEM
-  pb_frame_rx #(.BUF_BYTES(BUF_BYTES), .TIMEOUT_CYCLES(TIMEOUT_CYCLES)) u_frx (
+  logic [FW-1:0] bi_q;         // frame buffer index: WRITE_MEM's data byte i is payload byte 4 + i;
+                               // 8 (FILL_MEM's value V) from S_IDLE on, so it is read out in S_DECIDE
+  pb_frame_rx #(.BW(FW), .TIMEOUT_CYCLES(TIMEOUT_CYCLES)) u_frx (
     .clk_i(clk_i), .rst_ni(rst_ni), .byte_valid_i(rx_valid), .byte_i(rx_data),
     .ready_o(f_ready), .kind_o(f_kind), .have_cmd_o(f_have_cmd), .seq_o(f_seq), .cmd_o(f_cmd), .len_o(f_len),
-    .a_o(f_a), .b_o(f_b), .v_o(f_v), .crc_o(f_crc), .ack_i(f_ack), .buf_raddr_i(bi_q), .buf_rdata_o(buf_rdata),
+    .a_o(f_a), .b_o(f_b), .crc_o(f_crc), .ack_i(f_ack), .buf_raddr_i(bi_q), .buf_rdata_o(buf_rdata),
     .busy_o(f_busy));
 
   logic       t_valid, t_ready, t_idle, u_valid, u_ready, u_busy;
@@ -83,53 +85,59 @@ module pb_uart_bridge #(
     .clk_i(clk_i), .rst_ni(rst_ni), .valid_i(u_valid), .data_i(u_data), .ready_o(u_ready), .tx_o(tx_o),
     .busy_o(u_busy));
 
-  // ---- executor state ----
+  // ---- executor state: one address register, one byte counter, one word shift register ----
   state_t        state_q;
-  logic [HB-1:0] addr_q;       // host address of the next memory byte
-  logic [HB:0]   rem_q;        // memory bytes still to write (WRITE_MEM, FILL_MEM)
-  logic [PW-1:0] pi_q;         // reply payload byte index
-  logic [PW-1:0] plen_q;       // reply payload bytes
-  logic [8:0]    raddr_q;      // next register to read
-  logic [7:0]    rcmd_q;       // reply CMD byte
-  logic [7:0]    status_q;     // 0 (ACK) or the NAK reason
-  logic [1:0]    src_q;        // where reply payload bytes come from
-  logic [7:0]    pb_q;         // payload byte to send
-  logic [23:0]   word_q;       // bytes 1-3 of the register word being sent
-  logic [1:0]    rst_cnt_q;
+  logic [XW-1:0] addr_q;       // host address of the next memory byte, or the next register's address
+  logic [RW-1:0] rem_q;        // memory bytes still to write (WRITE_MEM, FILL_MEM), then reply payload bytes
+  logic [1:0]    pi_q;         // reply payload byte index mod 4 (register words); RESET's cycle count
+  logic [2:0]    status_q;     // 0 (ACK) or the NAK reason
+  logic [1:0]    src_q;        // where reply payload bytes come from (SRC_NONE: already in w_q)
+  logic [31:0]   w_q;          // reply payload bytes to send, byte 0 first
   logic          core_rst_q;   // drives the core's asynchronous reset: a register
   logic          cache_q;      // this request updates the duplicate cache
   // duplicate cache: the last CRC-good request and the status of its reply
   logic          last_valid_q;
-  logic [7:0]    last_seq_q, last_status_q;
+  logic [7:0]    last_seq_q;
+  logic [2:0]    last_status_q;
   logic [15:0]   last_crc_q;
-  // diagnostic counters (board registers)
-  logic [15:0]   n_ok_q, n_bad_q, n_ferr_q, n_dup_q;
 
   // ---- decisions on a held frame (used in S_DECIDE), in narrow arithmetic ----
-  logic          effects, known, len_ok, range_ok, needs_idle, running, dup, a_small;
-  logic [HB+1:0] a_ext, mem_end;
-  logic [HB:0]   count;        // memory bytes of the command
-  logic [BW:0]   wlen;         // WRITE_MEM data bytes: LEN - 4
-  assign wlen = f_len[BW:0] - (BW+1)'(4);
+  // Comparisons with constants are written as bit tests (Yosys maps <= and >= to carry chains).
+  localparam int BB = $clog2(BUF_BYTES);         // BUF_BYTES is a power of 2
+  localparam bit HOST_POW2 = HOST_BYTES == (64'd1 << HB);
+  logic          effects, known, len_ok, range_ok, needs_idle, running, dup, a_small, end_ok;
+  logic          b_nz, b_le_buf, b_le_64, wlen_ok;
+  logic [HB+1:0] mem_end;
+  logic [RW-1:0] count;        // memory bytes of the command
+  logic [RW-1:0] plen;         // ACK payload bytes
+  logic [FW-1:0] wlen;         // WRITE_MEM data bytes: LEN - 4
+  logic [7:0]    reg_end;      // READ_REG: (A + 4 B) / 4
+  assign wlen = f_len[FW-1:0] - FW'(4);
   always_comb begin
-    a_small    = f_a[31:HB] == '0;
-    a_ext      = (HB+2)'(f_a[HB-1:0]);
-    count      = (HB+1)'(f_b[HB:0]);
+    a_small  = f_a[31:HB] == '0;
+    b_nz     = f_b != 32'd0;
+    b_le_buf = (f_b[31:BB+1] == '0) && !(f_b[BB] && (f_b[BB-1:0] != '0));
+    b_le_64  = (f_b[31:7] == '0) && !(f_b[6] && (f_b[5:0] != '0));
+    // 5 <= LEN <= BUF_BYTES + 4: LEN < 2^FW and 1 <= LEN - 4 <= BUF_BYTES (in FW bits)
+    wlen_ok  = (f_len[15:FW] == '0) && (f_len[FW-1:2] != '0) && (wlen != '0) &&
+               !(wlen[BB] && (wlen[BB-1:0] != '0));   // FW = BB + 1
+    count      = f_b[HB:0];
+    plen       = '0;
     known      = 1'b1;
     len_ok     = 1'b0;
-    range_ok   = 1'b1;
     needs_idle = 1'b0;
     effects    = 1'b0;
     case (f_cmd)
       C_WRITE_MEM: begin
-        len_ok     = (f_len >= 16'd5) && (f_len <= 16'(BUF_BYTES + 4));
-        count      = (HB+1)'(wlen);
+        len_ok     = wlen_ok;
+        count      = RW'(wlen);
         needs_idle = 1'b1;
         effects    = 1'b1;
       end
       C_READ_MEM: begin
         len_ok     = f_len == 16'd8;
         needs_idle = 1'b1;
+        plen       = count;
       end
       C_FILL_MEM: begin
         len_ok     = f_len == 16'd9;
@@ -140,54 +148,121 @@ module pb_uart_bridge #(
         len_ok  = f_len == 16'd8;
         effects = 1'b1;
       end
-      C_READ_REG:  len_ok = f_len == 16'd8;
+      C_READ_REG: begin
+        len_ok = f_len == 16'd8;
+        plen   = RW'({f_b[6:0], 2'b00});
+      end
       C_START: begin
         len_ok     = f_len == 16'd8;
         needs_idle = 1'b1;
         effects    = 1'b1;
       end
-      C_STATUS:    len_ok = f_len == 16'd0;
+      C_STATUS: begin
+        len_ok = f_len == 16'd0;
+        plen   = RW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
+      end
       C_RESET: begin
         len_ok  = f_len == 16'd0;
         effects = 1'b1;
       end
       default:     known = 1'b0;
     endcase
-    mem_end = a_ext + (HB+2)'(count);
+    mem_end = (HB+2)'(f_a[HB-1:0]) + (HB+2)'(count);
+    if (HOST_POW2) end_ok = !mem_end[HB+1] && !(mem_end[HB] && (mem_end[HB-1:0] != '0));
+    else           end_ok = 64'(mem_end) <= HOST_BYTES;
+    reg_end = {1'b0, f_a[8:2]} + {1'b0, f_b[6:0]};   // <= 0x80 words: A + 4 B <= 0x200
     case (f_cmd)
-      C_WRITE_MEM: range_ok = a_small && (64'(mem_end) <= HOST_BYTES);
-      C_READ_MEM:  range_ok = a_small && (f_b != 32'd0) && (f_b <= 32'(BUF_BYTES)) && (64'(mem_end) <= HOST_BYTES);
-      C_FILL_MEM:  range_ok = a_small && (f_b[31:HB+1] == '0) && (64'(mem_end) <= HOST_BYTES);
+      C_WRITE_MEM: range_ok = a_small && end_ok;
+      C_READ_MEM:  range_ok = a_small && b_nz && b_le_buf && end_ok;
+      C_FILL_MEM:  range_ok = a_small && (f_b[31:HB+1] == '0) && end_ok;
       C_WRITE_REG: range_ok = (f_a[31:8] == 24'd0) && (f_a[1:0] == 2'd0);
-      C_READ_REG:  range_ok = (f_a[31:9] == 23'd0) && (f_a[1:0] == 2'd0) && (f_b != 32'd0) && (f_b <= 32'd64) &&
-                              ({1'b0, f_a[8:0]} + {f_b[6:0], 2'b00} <= 10'h200);
+      C_READ_REG:  range_ok = (f_a[31:9] == 23'd0) && (f_a[1:0] == 2'd0) && b_nz && b_le_64 &&
+                              !(reg_end[7] && (reg_end[6:0] != 7'd0));
       default:     range_ok = 1'b1;
     endcase
     running = reg_rdata_i[1:0] == 2'd1;   // STATUS is on the register port outside S_T_FETCH
     dup     = effects && last_valid_q && (f_seq == last_seq_q) && (f_crc == last_crc_q);
   end
 
+  // the NAK of this frame (0: none), as decided in S_DECIDE
+  logic [2:0] nak;
+  always_comb begin
+    nak = 3'd0;
+    if (f_kind != K_OK)          nak = (f_kind == K_CRC) ? E_CRC : E_TIMEOUT;
+    else if (dup)                nak = last_status_q;
+    else if (!known)             nak = E_COMMAND;
+    else if (!len_ok)            nak = E_LENGTH;
+    else if (!range_ok)          nak = E_RANGE;
+    else if (needs_idle && running) nak = E_BUSY;
+  end
+
+  // ---- diagnostic counters: board registers 0x114 .. 0x120, in block RAM at word addresses 5 .. 8 ----
+  // An event sets a pending bit; a read-modify-write (read, then write the value + 1) serves one
+  // pending counter at a time. After reset the four counters are cleared (4 cycles). The bridge
+  // reads a counter (one cycle of latency) only when nothing is pending or being written, so a
+  // read sees every event before it, as with counters in flip-flops.
+  localparam logic [3:0] CNT_BASE = 4'd5;
+  logic [3:0]  cpend_q;        // increments waiting: bit 0 FRAMES_OK, 1 FRAMES_BAD, 2 UART_ERRORS, 3 DUPLICATES
+  logic [3:0]  cset, cdone;
+  logic [2:0]  cclr_q;         // after reset: counters still to clear
+  logic        cwr_q;          // a read-modify-write in its write cycle
+  logic [3:0]  cwaddr_q;       // its word address
+  logic [1:0]  cpick;          // the pending counter served next
+  logic        cstart, bread, is_cnt, cwe;
+  logic [3:0]  craddr, cwaddr;
+  logic [15:0] crd_q, cwdata;
+  (* no_rw_check *)
+  logic [15:0] cmem_q [0:15];
+
+  assign cset   = {(state_q == S_DECIDE) && (f_kind == K_OK) && dup, rx_ferr,
+                   (state_q == S_DECIDE) && (f_kind != K_OK), (state_q == S_DECIDE) && (f_kind == K_OK)};
+  assign cpick  = cpend_q[0] ? 2'd0 : cpend_q[1] ? 2'd1 : cpend_q[2] ? 2'd2 : 2'd3;
+  assign is_cnt = (addr_q[8:6] == 3'b100) && (addr_q[5:2] >= CNT_BASE) && (addr_q[5:2] <= CNT_BASE + 4'd3);
+  assign bread  = (state_q == S_T_FETCH) && (src_q == SRC_REG) && (pi_q == 2'd0) && is_cnt && (cpend_q == 4'd0) &&
+                  !cwr_q;
+  assign cstart = (cpend_q != 4'd0) && !cwr_q && (cclr_q == 3'd0);
+  assign cdone  = cstart ? (4'd1 << cpick) : 4'd0;
+  assign craddr = bread ? addr_q[5:2] : CNT_BASE + 4'(cpick);
+  assign cwe    = cwr_q || (cclr_q != 3'd0);
+  assign cwaddr = (cclr_q != 3'd0) ? CNT_BASE - 4'd1 + 4'(cclr_q) : cwaddr_q;
+  assign cwdata = (cclr_q != 3'd0) ? 16'd0 : crd_q + 16'd1;
+
+  always_ff @(posedge clk_i) begin
+    if (cwe) cmem_q[cwaddr] <= cwdata;
+    if (cstart || bread) crd_q <= cmem_q[craddr];
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cpend_q  <= 4'd0;
+      cclr_q   <= 3'd4;
+      cwr_q    <= 1'b0;
+      cwaddr_q <= 4'd0;
+    end else begin
+      cpend_q  <= (cpend_q & ~cdone) | cset;
+      cwr_q    <= cstart;
+      cwaddr_q <= craddr;
+      if (cclr_q != 3'd0) cclr_q <= cclr_q - 3'd1;
+    end
+  end
+
   // ---- register reads: core registers below 0x100, board registers above ----
   logic [31:0] rword;
   always_comb begin
-    case (raddr_q)
+    case (addr_q[8:0])
       9'h100:  rword = BOARD_ID;
       9'h104:  rword = PROTO_VERSION;
       9'h108:  rword = 32'(CLKS_PER_BIT);
       9'h10c:  rword = 32'(BUF_BYTES);
       9'h110:  rword = 32'(TIMEOUT_CYCLES);
-      9'h114:  rword = 32'(n_ok_q);
-      9'h118:  rword = 32'(n_bad_q);
-      9'h11c:  rword = 32'(n_ferr_q);
-      9'h120:  rword = 32'(n_dup_q);
-      default: rword = raddr_q[8] ? 32'd0 : reg_rdata_i;
+      default: rword = addr_q[8] ? 32'd0 : reg_rdata_i;
     endcase
   end
 
   // ---- outputs ----
   always_comb begin
     reg_we_o    = 1'b0;
-    reg_addr_o  = (state_q == S_T_FETCH) ? raddr_q[7:0] : 8'h04;
+    reg_addr_o  = (state_q == S_T_FETCH) ? addr_q[7:0] : 8'h04;
     reg_wdata_o = f_b;
     case (state_q)
       S_WREG: begin
@@ -215,135 +290,88 @@ module pb_uart_bridge #(
   assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL && rem_q != '0) ||
                            (state_q == S_T_FETCH && src_q == SRC_MEM);
   assign mem_req_we_o    = state_q != S_T_FETCH;
-  assign mem_req_addr_o  = 32'(addr_q);
-  assign mem_req_wdata_o = (state_q == S_FILL) ? f_v : buf_rdata;
+  assign mem_req_addr_o  = 32'(addr_q[HB-1:0]);
+  assign mem_req_wdata_o = buf_rdata;   // WRITE_MEM: data byte bi_q - 4; FILL_MEM: V (bi_q = 8)
   assign core_rst_o      = core_rst_q;
   assign busy_o          = f_busy || (state_q != S_IDLE) || !t_idle || u_busy;
 
   always_comb begin
-    t_valid = 1'b0;
+    t_valid = 1'b1;
     t_kind  = I_DATA;
-    t_data  = pb_q;
+    t_data  = w_q[7:0];
     case (state_q)
-      S_T_SOF: begin
-        t_valid = 1'b1;
-        t_kind  = I_SOF;
-      end
-      S_T_SEQ: begin
-        t_valid = 1'b1;
-        t_data  = f_seq;
-      end
-      S_T_CMD: begin
-        t_valid = 1'b1;
-        t_data  = rcmd_q;
-      end
-      S_T_LEN0: begin
-        t_valid = 1'b1;
-        t_data  = 8'(plen_q);
-      end
-      S_T_LEN1: begin
-        t_valid = 1'b1;
-        t_data  = 8'(16'(plen_q) >> 8);
-      end
-      S_T_PUSH: t_valid = 1'b1;
-      S_T_END: begin
-        t_valid = 1'b1;
-        t_kind  = I_END;
-      end
-      default: ;
+      S_T_SOF:  t_kind = I_SOF;
+      S_T_SEQ:  t_data = f_seq;
+      S_T_CMD:  t_data = (status_q != 3'd0) ? R_NAK : (f_cmd | 8'h80);
+      S_T_LEN0: t_data = rem_q[7:0];
+      S_T_LEN1: t_data = 8'(rem_q >> 8);
+      S_T_PUSH: ;
+      S_T_END:  t_kind = I_END;
+      default:  t_valid = 1'b0;
     endcase
   end
   assign f_ack = (state_q == S_T_END) && t_ready;
 
   // ---- the executor ----
+  logic [XW-1:0] addr_inc;
+  assign addr_inc = addr_q + ((src_q == SRC_REG) ? XW'(4) : XW'(1));
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q       <= S_IDLE;
       addr_q        <= '0;
       rem_q         <= '0;
-      bi_q          <= '0;
-      pi_q          <= '0;
-      plen_q        <= '0;
-      raddr_q       <= 9'd0;
-      rcmd_q        <= 8'd0;
-      status_q      <= 8'd0;
+      bi_q          <= FW'(8);
+      pi_q          <= 2'd0;
+      status_q      <= 3'd0;
       src_q         <= SRC_NONE;
-      pb_q          <= 8'd0;
-      word_q        <= 24'd0;
-      rst_cnt_q     <= 2'd0;
+      w_q           <= 32'd0;
       core_rst_q    <= 1'b0;
       cache_q       <= 1'b0;
       last_valid_q  <= 1'b0;
       last_seq_q    <= 8'd0;
-      last_status_q <= 8'd0;
+      last_status_q <= 3'd0;
       last_crc_q    <= 16'd0;
-      n_ok_q        <= 16'd0;
-      n_bad_q       <= 16'd0;
-      n_ferr_q      <= 16'd0;
-      n_dup_q       <= 16'd0;
     end else begin
-      if (rx_ferr) n_ferr_q <= n_ferr_q + 16'd1;
       case (state_q)
-        S_IDLE: if (f_ready) state_q <= S_DECIDE;
+        S_IDLE: begin
+          bi_q <= FW'(8);
+          if (f_ready) state_q <= S_DECIDE;
+        end
 
         S_DECIDE: begin
-          // defaults: an ACK without data, sent right away, remembered for duplicates
-          rcmd_q   <= f_cmd | 8'h80;
-          status_q <= 8'd0;
-          plen_q   <= '0;
-          pi_q     <= '0;
+          // an ACK without data by default, remembered for duplicates when the CRC was good
+          status_q <= nak;
+          rem_q    <= (nak != 3'd0) ? RW'(2) : plen;
+          pi_q     <= 2'd0;
           src_q    <= SRC_NONE;
-          cache_q  <= f_kind == K_OK;
-          addr_q   <= f_a[HB-1:0];
-          rem_q    <= count;
-          bi_q     <= '0;
-          raddr_q  <= f_a[8:0];
+          cache_q  <= (f_kind == K_OK) && !dup;
+          addr_q   <= XW'(f_a[XW-1:0]);
+          w_q      <= {16'd0, f_have_cmd ? f_cmd : 8'd0, 5'd0, nak};   // a NAK's payload
           state_q  <= S_T_SOF;
-          if (f_kind != K_OK) begin
-            n_bad_q  <= n_bad_q + 16'd1;
-            rcmd_q   <= R_NAK;
-            status_q <= (f_kind == K_CRC) ? E_CRC : E_TIMEOUT;
-            plen_q   <= PW'(2);
-            src_q    <= SRC_NAK;
-          end else begin
-            n_ok_q <= n_ok_q + 16'd1;
-            if (dup) begin
-              n_dup_q <= n_dup_q + 16'd1;
-              cache_q <= 1'b0;
-              if (last_status_q != 8'd0) begin
-                rcmd_q   <= R_NAK;
-                status_q <= last_status_q;
-                plen_q   <= PW'(2);
-                src_q    <= SRC_NAK;
-              end
-            end else if (!known || !len_ok || !range_ok || (needs_idle && running)) begin
-              rcmd_q   <= R_NAK;
-              status_q <= !known ? E_COMMAND : !len_ok ? E_LENGTH : !range_ok ? E_RANGE : E_BUSY;
-              plen_q   <= PW'(2);
-              src_q    <= SRC_NAK;
-            end else begin
+          if (f_kind == K_OK) begin   // the counters: cset
+            if (!dup && nak == 3'd0) begin
               case (f_cmd)
-                C_WRITE_MEM: state_q <= S_WBUF;
-                C_FILL_MEM:  state_q <= S_FILL;
+                C_WRITE_MEM: begin
+                  rem_q   <= count;
+                  bi_q    <= FW'(4);
+                  state_q <= S_WBUF;
+                end
+                C_FILL_MEM: begin
+                  rem_q   <= count;
+                  state_q <= S_FILL;
+                end
                 C_WRITE_REG: state_q <= S_WREG;
                 C_START:     state_q <= S_START_A;
                 C_RESET: begin
-                  rst_cnt_q  <= 2'd0;
                   core_rst_q <= 1'b1;
                   state_q    <= S_RESET;
                 end
-                C_READ_MEM: begin
-                  src_q  <= SRC_MEM;
-                  plen_q <= PW'(f_b[BW:0]);
-                end
-                C_READ_REG: begin
-                  src_q  <= SRC_REG;
-                  plen_q <= PW'({f_b[6:0], 2'b00});
-                end
+                C_READ_MEM:  src_q <= SRC_MEM;
+                C_READ_REG:  src_q <= SRC_REG;
                 C_STATUS: begin
-                  src_q   <= SRC_REG;
-                  raddr_q <= 9'h004;
-                  plen_q  <= PW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
+                  src_q  <= SRC_REG;
+                  addr_q <= XW'(4);
                 end
                 default: ;
               endcase
@@ -355,10 +383,10 @@ module pb_uart_bridge #(
         S_WBUF: state_q <= S_WMEM;
         S_WMEM: begin
           if (mem_req_ready_i) begin
-            addr_q  <= addr_q + HB'(1);
-            bi_q    <= bi_q + BW'(1);
-            rem_q   <= rem_q - (HB+1)'(1);
-            state_q <= (rem_q == (HB+1)'(1)) ? S_T_SOF : S_WBUF;
+            addr_q  <= addr_inc;
+            bi_q    <= bi_q + FW'(1);
+            rem_q   <= rem_q - RW'(1);
+            state_q <= (rem_q == RW'(1)) ? S_T_SOF : S_WBUF;
           end
         end
 
@@ -366,8 +394,8 @@ module pb_uart_bridge #(
           if (rem_q == '0) begin
             state_q <= S_T_SOF;
           end else if (mem_req_ready_i) begin
-            addr_q <= addr_q + HB'(1);
-            rem_q  <= rem_q - (HB+1)'(1);
+            addr_q <= addr_inc;
+            rem_q  <= rem_q - RW'(1);
           end
         end
 
@@ -375,51 +403,55 @@ module pb_uart_bridge #(
         S_START_A:  state_q <= S_START_L;
         S_START_L:  state_q <= S_START_GO;
         S_START_GO: state_q <= S_T_SOF;
-        S_RESET: begin
-          rst_cnt_q <= rst_cnt_q + 2'd1;
-          if (rst_cnt_q == 2'd3) begin
+        S_RESET: begin   // pi_q counts 0..3 and is 0 again for the reply
+          pi_q <= pi_q + 2'd1;
+          if (pi_q == 2'd3) begin
             core_rst_q <= 1'b0;
             state_q    <= S_T_SOF;
           end
         end
 
-        // ---- the reply ----
+        // ---- the reply: LEN is rem_q, then rem_q counts the payload bytes down ----
         S_T_SOF:  if (t_ready) state_q <= S_T_SEQ;
         S_T_SEQ:  if (t_ready) state_q <= S_T_CMD;
         S_T_CMD:  if (t_ready) state_q <= S_T_LEN0;
         S_T_LEN0: if (t_ready) state_q <= S_T_LEN1;
-        S_T_LEN1: if (t_ready) state_q <= (plen_q == '0) ? S_T_END : S_T_FETCH;
+        S_T_LEN1: if (t_ready) state_q <= (rem_q == '0) ? S_T_END : S_T_FETCH;
         S_T_FETCH: begin
           case (src_q)
             SRC_MEM: if (mem_req_ready_i) state_q <= S_T_MEMWAIT;
             SRC_REG: begin   // a register word is read at its first byte
-              if (pi_q[1:0] == 2'd0) begin
-                pb_q    <= rword[7:0];
-                word_q  <= rword[31:8];
-                raddr_q <= raddr_q + 9'd4;
+              if (pi_q != 2'd0) begin
+                state_q <= S_T_PUSH;
+              end else if (is_cnt) begin
+                if (bread) state_q <= S_T_CNT;   // the counter's block-RAM read
               end else begin
-                pb_q   <= word_q[7:0];
-                word_q <= word_q >> 8;
+                w_q     <= rword;
+                addr_q  <= addr_inc;
+                state_q <= S_T_PUSH;
               end
-              state_q <= S_T_PUSH;
             end
-            default: begin   // SRC_NAK: reason, then the request's CMD (0 if it got no CMD byte)
-              pb_q    <= (pi_q == '0) ? status_q : (f_have_cmd ? f_cmd : 8'd0);
-              state_q <= S_T_PUSH;
-            end
+            default: state_q <= S_T_PUSH;   // a NAK: reason, then the request's CMD, already in w_q
           endcase
         end
         S_T_MEMWAIT: begin
           if (mem_rsp_valid_i) begin
-            pb_q    <= mem_rsp_data_i;
-            addr_q  <= addr_q + HB'(1);
-            state_q <= S_T_PUSH;
+            w_q[7:0] <= mem_rsp_data_i;
+            addr_q   <= addr_inc;
+            state_q  <= S_T_PUSH;
           end
+        end
+        S_T_CNT: begin
+          w_q     <= 32'(crd_q);
+          addr_q  <= addr_inc;
+          state_q <= S_T_PUSH;
         end
         S_T_PUSH: begin
           if (t_ready) begin
-            pi_q    <= pi_q + PW'(1);
-            state_q <= (pi_q + PW'(1) == plen_q) ? S_T_END : S_T_FETCH;
+            w_q     <= w_q >> 8;
+            pi_q    <= pi_q + 2'd1;
+            rem_q   <= rem_q - RW'(1);
+            state_q <= (rem_q == RW'(1)) ? S_T_END : S_T_FETCH;
           end
         end
         S_T_END: begin
