@@ -99,9 +99,8 @@ $(BUILD)/vsim/configs.c: Makefile
 	   for c in $(VSIM_CONFIGS); do echo "  &pb_vsim_$$c,"; done; echo '  NULL};'; \
 	   echo 'const pb_vsim_ops_t *pb_vsim_find(const pb_hw_t *hw) {'; \
 	   echo '  for (int i = 0; pb_vsim_configs[i]; i++) {'; \
-	   echo '    const pb_hw_t *h = &pb_vsim_configs[i]->hw;'; \
-	   echo '    if (h->n == hw->n && h->sp_rows == hw->sp_rows && h->acc_rows == hw->acc_rows && h->host_bytes == hw->host_bytes)'; \
-	   echo '      return pb_vsim_configs[i];'; echo '  }'; echo '  return NULL;'; echo '}'; } > $@
+	   echo '    if (pb_hw_equal(&pb_vsim_configs[i]->hw, hw)) return pb_vsim_configs[i];'; \
+	   echo '  }'; echo '  return NULL;'; echo '}'; } > $@
 
 $(BUILD)/vsim/configs.o: $(BUILD)/vsim/configs.c sim/verilator/vsim.h
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@

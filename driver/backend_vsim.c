@@ -113,7 +113,7 @@ int pb_backend_open_verilator(const pb_hw_t *hw, const pb_backend_opts_t *opts, 
   x->v = ops->create(opts ? opts->trace_path : NULL);
   if (opts && opts->cosim) x->model = pb_model_new(hw);
   b->name = "verilator";
-  b->hw = *hw;
+  b->hw = ops->hw; /* the build's own parameters (rq_lanes included): the loader compares them */
   b->run = vs_run;
   b->close = vs_close;
   b->impl = x;

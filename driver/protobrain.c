@@ -110,13 +110,7 @@ const char *pb_backends(void) { return pb_backend_names(); }
 
 const char *pb_last_error(const pb_ctx_t *ctx) { return ctx ? ctx->err : tls_err; }
 
-static void hw_str(char *buf, size_t len, const pb_hw_t *h) {
-  snprintf(buf, len, "n=%u sp_rows=%u acc_rows=%u host_bytes=%u", h->n, h->sp_rows, h->acc_rows, h->host_bytes);
-}
-
-static int hw_equal(const pb_hw_t *a, const pb_hw_t *b) {
-  return a->n == b->n && a->sp_rows == b->sp_rows && a->acc_rows == b->acc_rows && a->host_bytes == b->host_bytes;
-}
+static void hw_str(char *buf, size_t len, const pb_hw_t *h) { pb_hw_format(h, buf, len); }
 
 static char *dup_str(const char *s) {
   if (!s) return NULL;
@@ -138,7 +132,7 @@ static pb_status_t open_backend(pb_ctx_t *ctx, const pb_hw_t *hw, const char *wh
   }
   if (pb_backend_open(ctx->backend, hw, &ctx->bopts, &ctx->be, e, sizeof e))
     return set_err(ctx, PB_E_BACKEND, "%s: cannot open backend %s for %s: %s", who, ctx->backend, hs, e);
-  if (!hw_equal(&ctx->be->hw, hw)) { /* a backend with fixed parameters (a board) reports its own */
+  if (!pb_hw_equal(&ctx->be->hw, hw)) { /* a backend with fixed parameters (a board) reports its own */
     char bs[96];
     hw_str(bs, sizeof bs, &ctx->be->hw);
     ctx->be->close(ctx->be);
@@ -208,7 +202,7 @@ pb_status_t pb_open(const char *backend, const pb_options_t *opts, pb_ctx_t **ou
   ctx->bopts.baud = o.baud;
   ctx->bopts.timeout_ms = o.timeout_ms;
   if (o.hw) {
-    pb_hw_t hw = {o.hw->n, o.hw->sp_rows, o.hw->acc_rows, o.hw->host_bytes, 0};  /* rq_lanes 0: N (no API field yet) */
+    pb_hw_t hw = {o.hw->n, o.hw->sp_rows, o.hw->acc_rows, o.hw->host_bytes, o.hw->rq_lanes};
     pb_error_t e;
     if (pb_hw_check(&hw, &e)) {
       pb_close(ctx);
@@ -313,14 +307,14 @@ static pb_status_t load_program(pb_ctx_t *ctx, const char *who) {
   ctx->loaded = 1; /* from here, unload() frees the program */
   char want[96], have[96];
   hw_str(want, sizeof want, &p->hw);
-  if (ctx->hw_fixed && !hw_equal(&ctx->hw, &p->hw)) {
+  if (ctx->hw_fixed && !pb_hw_equal(&ctx->hw, &p->hw)) {
     hw_str(have, sizeof have, &ctx->hw);
     set_err(ctx, PB_E_HW_MISMATCH, "%s: program '%s' was built for hardware %s; backend %s was opened for %s", who,
             ctx->source, want, ctx->backend, have);
     unload(ctx);
     return PB_E_HW_MISMATCH;
   }
-  if (ctx->be && !hw_equal(&ctx->be->hw, &p->hw)) { /* another program's parameters: a new backend */
+  if (ctx->be && !pb_hw_equal(&ctx->be->hw, &p->hw)) { /* another program's parameters: a new backend */
     ctx->be->close(ctx->be);
     ctx->be = NULL;
   }
@@ -457,7 +451,7 @@ pb_status_t pb_get_info(pb_ctx_t *ctx, pb_program_info_t *info) {
   if (!info) return set_err(ctx, PB_E_ARG, "pb_get_info: info is NULL");
   const pb_program_t *p = &ctx->prog;
   memset(info, 0, sizeof *info);
-  info->hw = (pb_hw_params_t){p->hw.n, p->hw.sp_rows, p->hw.acc_rows, p->hw.host_bytes};
+  info->hw = (pb_hw_params_t){p->hw.n, p->hw.sp_rows, p->hw.acc_rows, p->hw.host_bytes, p->hw.rq_lanes};
   info->backend = ctx->backend;
   info->batch = ctx->batch;
   info->max_samples = ctx->max_samples;

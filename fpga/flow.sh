@@ -22,7 +22,9 @@ export N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W FREQ SEED BAUD
 OUT=${OUT:-build/fpga/$BOARD}   # inside the repository: the YoWASP tools only see the working directory
 YOSYS=${YOSYS:-yosys}
 mkdir -p "$OUT"
-rm -f "$OUT"/report.txt "$OUT"/nextpnr.json "$OUT"/*.bin "$OUT"/*.bit
+# nothing of an earlier run may reach this run's report
+rm -f "$OUT"/report.txt "$OUT"/nextpnr.json "$OUT"/nextpnr.log "$OUT"/yosys_stat.txt "$OUT"/yosys.log \
+      "$OUT"/*.json "$OUT"/*.asc "$OUT"/*.config "$OUT"/*.bin "$OUT"/*.bit "$OUT"/pll.v "$OUT"/ecppll.log
 LOG=$OUT/flow.log
 : > "$LOG"
 say() { echo "$*" | tee -a "$LOG"; }
@@ -33,6 +35,12 @@ if [ $((FREQ * 1000000 % BAUD)) != 0 ]; then
   echo "fpga/flow.sh: FREQ=$FREQ MHz is not a multiple of the UART rate BAUD=$BAUD" >&2; exit 2
 fi
 CLKS_PER_BIT=$((FREQ * 1000000 / BAUD))
+if ! [ "$RQ_LANES" -ge 1 ] 2>/dev/null || [ "$RQ_LANES" -gt "$N" ] || [ $((N % RQ_LANES)) != 0 ]; then
+  echo "fpga/flow.sh: RQ_LANES=$RQ_LANES is not a divisor of N=$N" >&2; exit 2
+fi
+if ! [ "$CNT_W" -ge 33 ] 2>/dev/null || [ "$CNT_W" -gt 64 ]; then
+  echo "fpga/flow.sh: CNT_W=$CNT_W is not in 33..64" >&2; exit 2
+fi
 TIMEOUT=$((FREQ * 5000))   # bridge inter-byte timeout: 5 ms
 if [ "$BOARD" = ice40 ]; then
   P=$(${ICEPLL:-icepll} -i 12 -o "$FREQ" 2>/dev/null)
@@ -46,10 +54,18 @@ else
   PLL="-set CLKI_DIV $(gv CLKI_DIV) -set CLKFB_DIV $(gv CLKFB_DIV) -set CLKOP_DIV $(gv CLKOP_DIV) -set CLKOP_CPHASE $(gv CLKOP_CPHASE)"
   ACHIEVED=$(sed -nE 's/^clkout0 frequency: ([0-9.]+) MHz/\1/p' "$OUT/ecppll.log")
 fi
-say "fpga/flow.sh $BOARD: N=$N SP_ROWS=$SP_ROWS ACC_ROWS=$ACC_ROWS HOST_BYTES=$HOST_BYTES RQ_LANES=$RQ_LANES CNT_W=$CNT_W, $FREQ MHz (PLL ${ACHIEVED:-?} MHz: $PLL), UART $BAUD baud ($CLKS_PER_BIT clocks a bit), seed $SEED"
+# the PLL must give the target exactly: nextpnr constrains FREQ and the UART divides it
+if [ -z "$ACHIEVED" ] || ! awk -v a="$ACHIEVED" -v f="$FREQ" 'BEGIN { exit !(a + 0 == f + 0) }'; then
+  echo "fpga/flow.sh: the $BOARD PLL cannot make exactly $FREQ MHz from the board's oscillator (closest: ${ACHIEVED:-none})" >&2
+  exit 2
+fi
+say "fpga/flow.sh $BOARD${CORE:+ (CORE=$CORE)}: N=$N SP_ROWS=$SP_ROWS ACC_ROWS=$ACC_ROWS HOST_BYTES=$HOST_BYTES RQ_LANES=$RQ_LANES CNT_W=$CNT_W, $FREQ MHz (PLL ${ACHIEVED:-?} MHz: $PLL), UART $BAUD baud ($CLKS_PER_BIT clocks a bit), seed $SEED"
 
 # ---- synthesis ----
-SRC="$(ls rtl/*.sv fpga/rtl/*.sv | tr "\n" " ") $BOARD_SV"
+# CORE=shell: the board shell with fpga/shell/pb_core.sv, a stand-in that is NOT the accelerator
+# (make fpga-ice40-shell: pins, PLL, UART bridge and host memory placed, routed and timed alone)
+if [ "${CORE:-rtl}" = shell ]; then SRC="fpga/shell/pb_core.sv $(ls fpga/rtl/*.sv | tr "\n" " ") $BOARD_SV"
+else SRC="$(ls rtl/*.sv fpga/rtl/*.sv | tr "\n" " ") $BOARD_SV"; fi
 if [ "$BOARD" = ice40 ]; then SYNTH="synth_ice40 -dsp -spram -top $TOP -json $OUT/$TOP.json"
 else SYNTH="synth_ecp5 -top $TOP -json $OUT/$TOP.json"; fi
 t1=$(date +%s)

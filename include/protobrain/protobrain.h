@@ -96,6 +96,7 @@ typedef struct {
   uint32_t sp_rows;    /* scratchpad rows (n int8 each) */
   uint32_t acc_rows;   /* accumulator rows (n int32 each) */
   uint32_t host_bytes; /* host memory bytes */
+  uint32_t rq_lanes;   /* requantizer lanes: 0 = n (one per column), else a divisor of n (an FPGA area option) */
 } pb_hw_params_t;
 
 /*

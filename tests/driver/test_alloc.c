@@ -184,7 +184,7 @@ int main(int argc, char **argv) {
   if (f) fclose(f);
 
   /* positive control 2: the Verilated model's C++ allocations are seen */
-  pb_hw_params_t sim4 = {4, 1024, 512, 1048576};
+  pb_hw_params_t sim4 = {4, 1024, 512, 1048576, 0};
   pb_options_t o = PB_OPTIONS_INIT;
   o.hw = &sim4;
   pb_ctx_t *c = NULL;

@@ -91,11 +91,11 @@ static void test_open_errors(void) {
   pb_options_t o3 = PB_OPTIONS_INIT;
   o3.model = "gpu";
   EXPECT(pb_open("systemc", &o3, &c), PB_E_BACKEND, NULL, "systemc", "not built into this library");
-  pb_hw_params_t bad = {0, 16, 16, 4096};
+  pb_hw_params_t bad = {0, 16, 16, 4096, 0};
   pb_options_t o4 = PB_OPTIONS_INIT;
   o4.hw = &bad;
   EXPECT(pb_open("ref", &o4, &c), PB_E_ARG, NULL, "pb_open: opts->hw", "n");
-  pb_hw_params_t n8 = {8, 1024, 512, 1048576};
+  pb_hw_params_t n8 = {8, 1024, 512, 1048576, 0};
   o4.hw = &n8;
   EXPECT(pb_open("verilator", &o4, &c), PB_E_HW_MISMATCH, NULL, "verilator", "no RTL build", "n=8", "sim4", "sim16");
   CHECK(c == NULL, "no context after a failed open");
@@ -161,7 +161,7 @@ static void test_not_loaded(void) {
 
 static void test_hw_mismatch(void) {
   /* ref opened for the sim16 parameters refuses the n=4 program, naming both sets */
-  pb_hw_params_t sim16 = {16, 16384, 4096, 4194304};
+  pb_hw_params_t sim16 = {16, 16384, 4096, 4194304, 0};
   pb_options_t o = PB_OPTIONS_INIT;
   o.hw = &sim16;
   pb_ctx_t *c = open_ok("ref", &o);
@@ -179,13 +179,39 @@ static void test_hw_mismatch(void) {
            "no RTL build for n=4 sp_rows=8 acc_rows=8 host_bytes=4096", "sim4 (n=4 sp_rows=1024");
     pb_close(c);
   }
-  /* the same program is fine on ref, which takes any parameters */
+  /* the requantizer lanes are part of the hardware: sim4 has 4, the program wants 1 */
+  c = open_ok("verilator", NULL);
+  if (c) {
+    EXPECT(pb_load_file(c, path("mm_l1.pbin")), PB_E_HW_MISMATCH, c, "pb_load_file", "mm_l1.pbin",
+           "no RTL build for n=4 sp_rows=1024 acc_rows=512 host_bytes=1048576 rq_lanes=1");
+    OK(pb_load_file(c, path("mm.pbin")), c); /* the same program with 4 lanes runs */
+    pb_close(c);
+  }
+  pb_hw_params_t lanes3 = {8, 1024, 512, 1048576, 3};
+  o.hw = &lanes3;
+  EXPECT(pb_open("ref", &o, &c), PB_E_ARG, NULL, "pb_open: opts->hw", "rq_lanes", "3");
+  pb_hw_params_t sim4_l1 = {4, 1024, 512, 1048576, 1};
+  o.hw = &sim4_l1;
+  c = open_ok("ref", &o);
+  if (c) {
+    EXPECT(pb_load_file(c, path("mm.pbin")), PB_E_HW_MISMATCH, c, "pb_load_file", "mm.pbin",
+           "opened for n=4 sp_rows=1024 acc_rows=512 host_bytes=1048576 rq_lanes=1");
+    OK(pb_load_file(c, path("mm_l1.pbin")), c);
+    pb_close(c);
+  }
+  /* the same programs are fine on ref, which takes any parameters; a program with other lanes
+     after one with 4 gets a backend of its own */
   c = open_ok("ref", NULL);
   if (c) {
     OK(pb_load_file(c, path("odd_hw.pbin")), c);
     pb_program_info_t pi;
     OK(pb_get_info(c, &pi), c);
-    CHECK(pi.hw.n == 4 && pi.hw.sp_rows == 8 && pi.hw.host_bytes == 4096, "info.hw is the program's");
+    CHECK(pi.hw.n == 4 && pi.hw.sp_rows == 8 && pi.hw.host_bytes == 4096 && pi.hw.rq_lanes == 0,
+          "info.hw is the program's");
+    OK(pb_load_file(c, path("mm.pbin")), c);
+    OK(pb_load_file(c, path("mm_l1.pbin")), c);
+    OK(pb_get_info(c, &pi), c);
+    CHECK(pi.hw.rq_lanes == 1, "info.hw.rq_lanes %u = the program's 1", pi.hw.rq_lanes);
     pb_close(c);
   }
 }
