@@ -124,7 +124,7 @@ all: $(CLI) $(TEST_BIN) $(LIBPB) $(EXAMPLES) ## build the CLI (build/protobrain)
 
 help: ## list the targets
 	@echo "Protobrain make targets:"
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
 	@echo "Tool variables: CC=$(CC) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) IVERILOG=$(IVERILOG) PYTHON=$(PYTHON)"
 
 deps: ## install every Debian package and the .venv the targets need (idempotent)

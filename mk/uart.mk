@@ -5,7 +5,9 @@
 # plain C in libpbcore.a. Included by the top Makefile before its rules.
 
 FPGA_RTL      := $(wildcard fpga/rtl/*.sv)
-# the iCEBreaker configuration: N=4, all of the UP5K's SPRAM as host memory, 12 MHz / 3 Mbaud
+# the simulated board's configuration: N=4, 128 KiB host memory (the UP5K's four SPRAMs), 4 clocks a
+# bit. Not the iCEBreaker build's (mk/fpga.mk ICE40_HW: N=2, one requantizer lane, 30 MHz / 10), which
+# does not fit its device (docs/fpga.md); the bridge and the backend are the same
 BOARD_N       := 4
 BOARD_SP      := 1024
 BOARD_ACC     := 256

@@ -45,7 +45,7 @@ void pb_cli_usage_run(FILE *f) {
           "                      FPGA board, or the simulated board build/fpga/pb_board_sim, over a\n"
           "                      serial line; docs/uart.md)\n"
           "  --port DEV          uart: the serial port (/dev/ttyUSB1, or the simulator's pseudo-terminal)\n"
-          "  --baud RATE         uart: baud rate (default 3000000: the iCEBreaker's 12 MHz / 4)\n"
+          "  --baud RATE         uart: baud rate (default 3000000; a board: its clock / CLKS_PER_BIT)\n"
           "  --timeout MS        uart: wait this long for a reply before sending a request again\n"
           "                      (default 1000); a request is sent at most 9 times\n"
           "  --model ref|rtl     systemc: the accelerator in the platform: the C reference model timed\n"

@@ -1,25 +1,55 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The iCEBreaker build (mk/fpga.mk: make fpga-ice40, fpga/flow.sh): Yosys synthesizes the board top (pb_icebreaker: PLL, reset, pb_board = core + SPRAM host memory +
-# UART bridge) with `check -assert`, and the packed design stays within the UP5K's hard blocks
-# (8 SB_MAC16, 30 block RAMs, 4 SPRAMs, 1 PLL). The logic cells do NOT fit (docs/fpga.md: the
-# core and the board's bridge need about 1.7 times the 5,280 cells); this test reports the count
-# and does not check it; `make fpga-ice40` fails on it (nextpnr stops at placement, after its
-# packer has printed the utilization that the report shows).
+# The iCEBreaker flows (mk/fpga.mk, fpga/flow.sh; docs/fpga.md):
+#  1. make fpga-ice40-shell: the board shell (PLL, reset, pins, UART bridge, host-memory arbiter,
+#     SPRAM) with a stand-in core (fpga/shell/pb_core.sv, not the accelerator) must pass: placed,
+#     routed, timing met at the target clock, bitstream packed.
+#  2. make fpga-ice40: the board with the accelerator core. If the flow passes, its report must say
+#     PASS and the bitstream must exist. It does not pass today (docs/fpga.md, "Why the core does not
+#     fit the UP5K"): then the test checks that the flow got to placement with the design
+#     synthesized (`check -assert`), that the ONLY failure is the logic-cell count (every hard
+#     block within the UP5K), and that the cell count stays within ICE40_LC_BUDGET, so that growth
+#     is caught. That case is reported as a known failure in the output, not hidden.
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
+ICE40_LC_BUDGET=${ICE40_LC_BUDGET:-8000}   # the N=2 build needs 7,885 (docs/fpga.md)
+
+# used count of a report's resource KEY
+used() { awk -v k="$1" '$0 ~ " "k" " {for (i = 1; i <= NF; i++) if ($i == "/") print $(i-1)}' "$2" | head -1; }
+within() { # within KEY MAX REPORT
+  local u
+  u=$(used "$1" "$3")
+  [ -n "$u" ] && [ "$u" -le "$2" ] || { echo "$1: ${u:-missing} (at most $2)"; return 1; }
+}
+
+# ---- 1. the board shell ----
+S=build/fpga/ice40_shell
+make -s --no-print-directory fpga-ice40-shell > "$CHECK_TMP/shell" 2>&1
+rc=$?
+check "make fpga-ice40-shell exits 0" test $rc = 0
+check "shell report: result PASS" grep -qx "result: PASS" $S/report.txt
+check "shell bitstream written" test -s $S/pb_icebreaker.bin
+check "shell Fmax reported and met" grep -q "^Fmax: .*: PASS$" $S/report.txt
+sed 's/^/    /' $S/report.txt
+
+# ---- 2. the board with the core ----
 R=build/fpga/ice40/report.txt
 make -s --no-print-directory fpga-ice40 > "$CHECK_TMP/flow" 2>&1
+rc=$?
 check "synthesis of the iCEBreaker top (yosys: check -assert)" grep -q "^yosys: exit 0" build/fpga/ice40/flow.log
-check "nextpnr packer ran and wrote the report" test -s "$R"
-within() { # within KEY MAX: the report's used count of KEY is at most MAX
-  local used
-  used=$(awk -v k="$1" '$0 ~ " "k" " {for (i = 1; i <= NF; i++) if ($i == "/") print $(i-1)}' "$R" | head -1)
-  [ -n "$used" ] && [ "$used" -le "$2" ] || { echo "$1: $used (at most $2)"; return 1; }
-}
-check "SB_MAC16 within 8" within ICESTORM_DSP 8
-check "block RAM within 30" within ICESTORM_RAM 30
-check "SPRAM within 4" within ICESTORM_SPRAM 4
-check "PLL within 1" within ICESTORM_PLL 1
+check "the flow wrote its report" test -s "$R"
+check "SB_MAC16 within 8" within ICESTORM_DSP 8 "$R"
+check "block RAM within 30" within ICESTORM_RAM 30 "$R"
+check "SPRAM within 4" within ICESTORM_SPRAM 4 "$R"
+check "PLL within 1" within ICESTORM_PLL 1 "$R"
+if [ $rc = 0 ]; then
+  check "report: result PASS" grep -qx "result: PASS" "$R"
+  check "bitstream written" test -s build/fpga/ice40/pb_icebreaker.bin
+else
+  only_lc() { grep -Eqx "result: FAIL: place and route failed; does not fit: ICESTORM_LC [0-9]+ > 5280" "$R"; }
+  check "the only failure is the logic-cell count" only_lc
+  check "logic cells within the budget of $ICE40_LC_BUDGET" within ICESTORM_LC "$ICE40_LC_BUDGET" "$R"
+  echo "    KNOWN FAILURE: make fpga-ice40 exits $rc: the core does not fit the UP5K (docs/fpga.md)"
+fi
 sed 's/^/    /' "$R"
 check_done "fpga/ice40_synth"
