@@ -107,3 +107,51 @@ FPGA_TESTS := $(foreach c,ice40 ice40net,$(foreach t,test_cosim_random test_cosi
 TEST_EXTRA += $(FPGA_TESTS)
 
 fpga-netsim: $(FPGA_TESTS) ## build the iCE40 netlist re-simulation and the FPGA configurations' co-simulation tests
+
+# ---- the iCEBreaker board's netlist behind a pseudo-terminal (tests/fpga/test_board_netsim.sh) ----
+# pb_board (core + UART bridge + host-memory arbiter + SPRAM) at the iCE40 build's parameters
+# (ICE40_HW, with RQ_LANES and CNT_W as fpga/flow.sh sets them), synth_ice40 -dsp -spram as in the
+# flow, written by Yosys and Verilated with its cell models into the simulated board's harness
+# (fpga/sim/board_vl.cpp, pb_board_sim.c): build/fpga/pb_board_netsim drives the netlist with the
+# bit-level UART. The UART divider and timeout are the simulated board's (4 clocks a bit, 60000),
+# not the 30 MHz flow's (10, 150000): constants of the same logic, chosen for simulation speed.
+BNET_CPB     := 4
+BNET_TIMEOUT := 60000
+BNET_RTL  := $(wildcard fpga/rtl/*.sv)
+BNET_DIR  := $(FPGA_DIR)/boardnet
+BNET_V    := $(BNET_DIR)/pb_board_ice40.v
+BNET_SIM  := $(BUILD)/fpga/pb_board_netsim
+BNET_DEFS := -DBOARD_N=$(word 1,$(ICE40_HW)) -DBOARD_SP=$(word 2,$(ICE40_HW)) -DBOARD_ACC=$(word 3,$(ICE40_HW)) \
+             -DBOARD_HOST=$(word 4,$(ICE40_HW)) -DBOARD_CPB=$(BNET_CPB) -DBOARD_TIMEOUT=$(BNET_TIMEOUT)
+
+$(BNET_V): $(RTL_ALL) $(BNET_RTL) mk/fpga.mk
+	@mkdir -p $(dir $@)
+	$(YOSYS) -q -l $(BNET_DIR)/yosys.log -p "read_verilog -sv -Irtl -Ifpga/rtl -DPB_RQ_LANES=$(word 5,$(ICE40_HW)) \
+	    -DPB_CNT_W=$(word 6,$(ICE40_HW)) $(RTL_SV) $(BNET_RTL); \
+	  chparam -set N $(word 1,$(ICE40_HW)) -set SP_ROWS $(word 2,$(ICE40_HW)) -set ACC_ROWS $(word 3,$(ICE40_HW)) \
+	    -set HOST_BYTES $(word 4,$(ICE40_HW)) -set CLKS_PER_BIT $(BNET_CPB) -set TIMEOUT_CYCLES $(BNET_TIMEOUT) pb_board; \
+	  synth_ice40 -dsp -spram -top pb_board; check -assert; tee -q -o $(BNET_DIR)/stat.txt stat; \
+	  setundef -zero -params t:SB_RAM40_4K; write_verilog -noattr $@" > /dev/null 2>&1 \
+	  || (tail -20 $(BNET_DIR)/yosys.log; exit 1)
+
+$(BNET_DIR)/Vpb_board__ALL.a: $(BNET_V)
+	$(VERILATOR) --cc --build -j 2 --top-module pb_board --prefix Vpb_board --x-assign unique --x-initial unique \
+	  -DNO_ICE40_DEFAULT_ASSIGNMENTS -Wno-fatal -Wno-lint -Wno-style -Wno-UNOPTFLAT -Wno-TIMESCALEMOD \
+	  -MAKEFLAGS "OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1" -Mdir $(BNET_DIR) $(BNET_V) $(ICE40_CELLS) \
+	  > $(BNET_DIR)/verilator.log 2>&1 || (tail -30 $(BNET_DIR)/verilator.log; exit 1)
+
+$(BNET_DIR)/board_vl.o: fpga/sim/board_vl.cpp fpga/sim/board_vl.h $(BNET_DIR)/Vpb_board__ALL.a
+	$(CXX) $(subst -DVM_TRACE=1 -DVM_TRACE_FST=1,-DVM_TRACE=0,$(VL_CXXFLAGS)) -I$(BNET_DIR) -Ifpga/sim $(BNET_DEFS) \
+	  -c $< -o $@
+
+$(BNET_SIM): fpga/sim/pb_board_sim.c fpga/sim/board_vl.h $(BNET_DIR)/board_vl.o $(BNET_DIR)/Vpb_board__ALL.a $(VL_RT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ifpga/sim -c $< -o $@.o
+	$(CXX) -o $@ $@.o $(BNET_DIR)/board_vl.o $(BNET_DIR)/Vpb_board__ALL.a $(VL_RT_OBJ) -lz -pthread -latomic
+
+TEST_EXTRA += $(BNET_SIM)
+fpga-netsim: $(BNET_SIM)
+
+# a variable's value, for scripts (tests/fpga/test_board_netsim.sh: make -s print-ICE40_HW)
+print-%:
+	@echo '$($*)'

@@ -38,6 +38,7 @@ extern "C" pb_board_vl_t *pb_board_vl_new(const char *trace_path) {
   b->tfp = nullptr;
   b->time = 0;
   if (trace_path) {
+#if VM_TRACE
     b->ctx->traceEverOn(true);
     b->tfp = new VerilatedFstC;
     b->top->trace(b->tfp, 99);
@@ -46,6 +47,10 @@ extern "C" pb_board_vl_t *pb_board_vl_new(const char *trace_path) {
       pb_board_vl_free(b);
       return nullptr;
     }
+#else
+    pb_board_vl_free(b); /* a model built without tracing (the netlist board, mk/fpga.mk) */
+    return nullptr;
+#endif
   }
   // a falling reset edge before the first clock edge, with the line idle
   b->top->uart_rx_i = 1;

@@ -3,7 +3,7 @@
  * Hand-checkable and error programs on the simulated board over the UART link, against the C
  * reference model (the independent source of the expected results): every N=4 assembly program
  * the C unit tests save (PB_PROG_DUMP, tests/run_tests.sh), retargeted to the board's memories
- * (N stays 4; programs whose data lies beyond the board's 128 KiB are skipped), runs through the `uart` backend
+ * (N stays the board's; programs whose data lies beyond the board's 128 KiB are skipped), runs through the `uart` backend
  * and the `ref` backend; the end state (HALT or error, error code, faulting PC, instructions
  * retired) and the driver's view of the whole host memory must be equal.
  *
@@ -14,7 +14,7 @@
  * such: an error test that read one row past a 32-row accumulator reads an unwritten row of the
  * board's 256.
  *
- * Usage: test_uart_progs PORT PROG.pbs...
+ * Usage: [PB_BOARD_N=N PB_BOARD_RQ_LANES=L] test_uart_progs PORT PROG.pbs...
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -69,7 +69,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: test_uart_progs PORT PROG.pbs...\n");
     return 2;
   }
-  const pb_hw_t board = {4, 1024, 256, 131072, 0};
+  /* the board's N and requantizer lanes: PB_BOARD_N, PB_BOARD_RQ_LANES (default 4 and 0 = N: the
+     simulated board of mk/uart.mk); programs for another N are skipped */
+  const char *bn = getenv("PB_BOARD_N"), *bl = getenv("PB_BOARD_RQ_LANES");
+  const pb_hw_t board = {bn ? (uint32_t)atoi(bn) : 4u, 1024, 256, 131072, bl ? (uint32_t)atoi(bl) : 0u};
   char err[1024];
   pb_backend_opts_t o = {0};
   o.port = argv[1];
@@ -93,7 +96,7 @@ int main(int argc, char **argv) {
       CHECK(0, "%s: %s", path, err);
       continue;
     }
-    if (p.hw.n != 4) {
+    if (p.hw.n != board.n) {
       skipped++;
       pb_program_free(&p);
       continue;
@@ -143,10 +146,10 @@ int main(int argc, char **argv) {
   }
   pb_uart_backend_stats_t s;
   pb_backend_uart_stats(u, &s);
-  printf("%d programs on the board (%d ending in HALT, %d in an error), %d skipped (N != 4), %d skipped (data beyond "
+  printf("%d programs on the board (%d ending in HALT, %d in an error), %d skipped (N != %u), %d skipped (data beyond "
          "the board's 128 KiB), %d skipped (result depends on the initial scratchpad or accumulator); link: %llu "
          "requests, %llu retries; %llu bytes written, %llu read back\n",
-         ran, halted, faulted, skipped, skipped_fit, skipped_sram, (unsigned long long)s.link.requests, (unsigned long long)s.link.retries,
+         ran, halted, faulted, skipped, board.n, skipped_fit, skipped_sram, (unsigned long long)s.link.requests, (unsigned long long)s.link.retries,
          (unsigned long long)s.mem_written, (unsigned long long)s.mem_read);
   CHECK(ran > 0 && faulted > 0 && halted > 0, "programs of both kinds ran (%d, %d)", halted, faulted);
   u->close(u);
