@@ -60,9 +60,7 @@ module pb_core #(
   logic [2:0]  state_q;
   logic [31:0] if_addr_q, rd_addr_q, wr_addr_q, sum_q, fold;
 
-  always_comb begin
-    fold = if_rsp_data_i[31:0] ^ if_rsp_data_i[63:32] ^ if_rsp_data_i[95:64] ^ if_rsp_data_i[127:96];
-  end
+  assign fold = if_rsp_data_i[31:0] ^ if_rsp_data_i[63:32] ^ if_rsp_data_i[95:64] ^ if_rsp_data_i[127:96];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
