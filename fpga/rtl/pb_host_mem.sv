@@ -178,37 +178,34 @@ module pb_host_mem #(
             st_q   <= ST_SETUP;
           end
         end
+        // The RAM registers load whether or not the requester still holds its request (only en_q,
+        // rdy_q and st_q look at its valid: a short path from the requester).
         ST_SETUP: begin   // word 0 into the RAM registers
-          if (!active) begin
-            st_q <= ST_IDLE;              // the requester gave up
-          end else begin
-            en_q     <= nw != '0;
-            rwe_q    <= we;
-            be_q     <= {!(nw == CW'(1) && (addr[0] ^ len[0])), !addr[0]};
-            addr_q   <= addr[AW:1];
-            wd_q     <= ext0;
-            idx_q    <= '0;
-            we_q     <= we;
-            a0_q     <= addr[0];
-            oddend_q <= addr[0] ^ len[0];
-            left_q   <= (nw == '0) ? '0 : nw - CW'(1);
-            widx_q   <= CW'(1);
-            rdy_q    <= we && (nw <= CW'(1));   // a write is accepted once its last word is in the registers
-            st_q     <= ST_RUN;
-          end
+          en_q     <= active && (nw != '0);
+          rwe_q    <= we;
+          be_q     <= {!(nw == CW'(1) && (addr[0] ^ len[0])), !addr[0]};
+          addr_q   <= addr[AW:1];
+          wd_q     <= ext0;
+          idx_q    <= '0;
+          we_q     <= we;
+          a0_q     <= addr[0];
+          oddend_q <= addr[0] ^ len[0];
+          left_q   <= (nw == '0) ? '0 : nw - CW'(1);
+          widx_q   <= CW'(1);
+          rdy_q    <= active && we && (nw <= CW'(1));   // a write is accepted once its last word is prepared
+          st_q     <= active ? ST_RUN : ST_IDLE;        // (or the requester gave up)
         end
         default: begin    // ST_RUN
-          if (!active) begin
-            st_q  <= ST_IDLE;             // the requester gave up
+          if (rdy_q || !active) st_q <= ST_IDLE;       // accepted, or the requester gave up
+          if (rdy_q) begin
             rdy_q <= 1'b0;
-          end else if (rdy_q) begin       // accepted
-            st_q        <= ST_IDLE;
-            rdy_q       <= 1'b0;
-            last_q      <= port_q;
-            rsp_valid_q <= !we_q;
-            rsp_port_q  <= port_q;
+            if (active) begin
+              last_q      <= port_q;
+              rsp_valid_q <= !we_q;
+              rsp_port_q  <= port_q;
+            end
           end else if (left_q != '0) begin
-            en_q   <= 1'b1;
+            en_q   <= active;
             rwe_q  <= we_q;
             be_q   <= {!(left_q == CW'(1) && oddend_q), 1'b1};
             addr_q <= addr_q + AW'(1);
@@ -216,9 +213,9 @@ module pb_host_mem #(
             idx_q  <= widx_q;
             widx_q <= widx_q + CW'(1);
             left_q <= left_q - CW'(1);
-            rdy_q  <= we_q && (left_q == CW'(1));
+            rdy_q  <= active && we_q && (left_q == CW'(1));
           end else begin
-            rdy_q <= 1'b1;                // a read: its last word is in the RAM in this cycle
+            rdy_q <= active;                            // a read: its last word is in the RAM in this cycle
           end
         end
       endcase
