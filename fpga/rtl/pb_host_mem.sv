@@ -9,8 +9,8 @@
 // does a word the cycle after it was prepared. A request of k words (k = ceil((addr[0] + len) / 2))
 // holds its port's ready low while the controller works on it: a read is accepted (ready high)
 // in the cycle after the RAM read its last word, so its response comes the next cycle, as the
-// core's ports expect (docs/architecture.md); a write is accepted in the cycle after its last
-// word was prepared. Reads thus wait k + 2 cycles and writes k + 1; the core counts these cycles
+// core's ports expect (docs/architecture.md); a write is accepted while its last word is
+// prepared. Reads thus wait k + 2 cycles and writes k; the core counts these cycles
 // in STALLS. A requester must hold its request until it is accepted; one whose valid drops (the
 // core stopped or was reset) is abandoned (a word already prepared is still done).
 `default_nettype none
@@ -67,7 +67,8 @@ module pb_host_mem #(
 
   logic [1:0]      st_q;        // IDLE: pick a request; SETUP: its word 0; RUN: words 1.., then accept
   logic [1:0]      port_q, last_q, rsp_port_q;
-  logic            rdy_q;       // the request of port_q is accepted in this cycle (if still valid)
+  logic            rdy_q;       // a read: the request of port_q is accepted in this cycle (if still valid)
+  logic            one_q;       // the request of port_q is a write of at most one word
   logic            we_q, a0_q, oddend_q;   // the request writes, starts at an odd address, ends at an odd one
   logic [CW-1:0]   left_q;      // words still to put into the RAM registers
   logic [CW-1:0]   widx_q;      // index of the next word
@@ -98,6 +99,14 @@ module pb_host_mem #(
       end
     end
   end
+
+  // A write of at most one word (for the port picked: its write is accepted in ST_SETUP)
+  logic [3:0] one;
+  assign one[P_IF] = 1'b0;
+  assign one[P_RD] = 1'b0;
+  assign one[P_WR] = wr_req_addr_i[0] ? (wr_req_len_i[7:1] == 7'd0)
+                                      : (wr_req_len_i[7:2] == 6'd0) && !(wr_req_len_i[1] && wr_req_len_i[0]);
+  assign one[P_BR] = br_req_we_i;
 
   // ---- the request of port_q (its requester holds it until it is accepted) ----
   logic active;
@@ -134,6 +143,10 @@ module pb_host_mem #(
     endcase
   end
 
+  // accept: a read once rdy_q, a write while its last word is prepared
+  logic ready;
+  assign ready = rdy_q || (st_q == ST_SETUP && one_q) || (st_q == ST_RUN && we_q && left_q == CW'(1));
+
   logic [CW-1:0]   nw;          // words the request touches (SETUP)
   logic [15:0]     ext0;        // word 0 of the write data placed at its byte offset (SETUP)
   logic [BUFW-1:0] ext;         // all of it (RUN)
@@ -149,6 +162,7 @@ module pb_host_mem #(
       port_q      <= P_IF;
       last_q      <= P_BR;
       rdy_q       <= 1'b0;
+      one_q       <= 1'b0;
       we_q        <= 1'b0;
       a0_q        <= 1'b0;
       oddend_q    <= 1'b0;
@@ -171,10 +185,16 @@ module pb_host_mem #(
       cap_q       <= en_q && !rwe_q;
       capslot_q   <= idx_q;
       capa0_q     <= a0_q;
+      if (ready && active) begin        // accepted
+        last_q      <= port_q;
+        rsp_valid_q <= rdy_q;           // a read (a write is accepted without rdy_q)
+        rsp_port_q  <= port_q;
+      end
       case (st_q)
         ST_IDLE: begin
           if (any) begin
             port_q <= sel;
+            one_q  <= one[sel];
             st_q   <= ST_SETUP;
           end
         end
@@ -192,18 +212,12 @@ module pb_host_mem #(
           oddend_q <= addr[0] ^ len[0];
           left_q   <= (nw == '0) ? '0 : nw - CW'(1);
           widx_q   <= CW'(1);
-          rdy_q    <= active && we && (nw <= CW'(1));   // a write is accepted once its last word is prepared
-          st_q     <= active ? ST_RUN : ST_IDLE;        // (or the requester gave up)
+          st_q     <= (active && !one_q) ? ST_RUN : ST_IDLE;   // (or accepted, or the requester gave up)
         end
         default: begin    // ST_RUN
-          if (rdy_q || !active) st_q <= ST_IDLE;       // accepted, or the requester gave up
+          if (ready || !active) st_q <= ST_IDLE;       // accepted, or the requester gave up
           if (rdy_q) begin
             rdy_q <= 1'b0;
-            if (active) begin
-              last_q      <= port_q;
-              rsp_valid_q <= !we_q;
-              rsp_port_q  <= port_q;
-            end
           end else if (left_q != '0) begin
             en_q   <= active;
             rwe_q  <= we_q;
@@ -213,9 +227,8 @@ module pb_host_mem #(
             idx_q  <= widx_q;
             widx_q <= widx_q + CW'(1);
             left_q <= left_q - CW'(1);
-            rdy_q  <= active && we_q && (left_q == CW'(1));
           end else begin
-            rdy_q <= active;                            // a read: its last word is in the RAM in this cycle
+            rdy_q <= active && !we_q;                   // a read: its last word is in the RAM in this cycle
           end
         end
       endcase
@@ -238,11 +251,10 @@ module pb_host_mem #(
       if (cap_q && capslot_q == CW'((k + 32'(capa0_q)) / 2)) buf_q[k*8 +: 8] <= (k % 2 == 0) ? even_b : odd_b;
   end
 
-  // rdy_q is set only in ST_RUN
-  assign if_req_ready_o = rdy_q && (port_q == P_IF) && if_req_valid_i;
-  assign rd_req_ready_o = rdy_q && (port_q == P_RD) && rd_req_valid_i;
-  assign wr_req_ready_o = rdy_q && (port_q == P_WR) && wr_req_valid_i;
-  assign br_req_ready_o = rdy_q && (port_q == P_BR) && br_req_valid_i;
+  assign if_req_ready_o = ready && (port_q == P_IF) && if_req_valid_i;
+  assign rd_req_ready_o = ready && (port_q == P_RD) && rd_req_valid_i;
+  assign wr_req_ready_o = ready && (port_q == P_WR) && wr_req_valid_i;
+  assign br_req_ready_o = ready && (port_q == P_BR) && br_req_valid_i;
 
   logic [RB*8-1:0] rsp;
   assign rsp            = buf_q;
