@@ -323,7 +323,7 @@ module pb_uart_bridge #(
     endcase
   end
 
-  assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL && rem_q != '0) ||
+  assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL) ||
                            (state_q == S_T_FETCH && src_q == SRC_MEM);
   assign mem_req_we_o    = state_q != S_T_FETCH;
   assign mem_req_addr_o  = 32'(addr_q[HB-1:0]);
@@ -395,9 +395,9 @@ module pb_uart_bridge #(
                   bi_q    <= FW'(4);
                   state_q <= S_WBUF;
                 end
-                C_FILL_MEM: begin
+                C_FILL_MEM: begin   // B = 0: nothing to write (B < 2^(HB+1) here)
                   rem_q   <= count;
-                  state_q <= S_FILL;
+                  state_q <= b_nz_q ? S_FILL : S_T_SOF;
                 end
                 C_WRITE_REG: state_q <= S_WREG;
                 C_START:     state_q <= S_START_A;
@@ -428,12 +428,11 @@ module pb_uart_bridge #(
           end
         end
 
-        S_FILL: begin
-          if (rem_q == '0) begin
-            state_q <= S_T_SOF;
-          end else if (mem_req_ready_i) begin
+        S_FILL: begin   // rem_q >= 1 (a state decode for mem_req_valid_o: a short path)
+          if (mem_req_ready_i) begin
             addr_q <= addr_inc;
             rem_q  <= rem_q - RW'(1);
+            if (rem_q == RW'(1)) state_q <= S_T_SOF;
           end
         end
 
