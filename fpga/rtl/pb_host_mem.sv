@@ -4,7 +4,8 @@
 // 16-bit single-port RAM (pb_host_ram: the UP5K's SPRAM), one request at a time, with wait states.
 //
 // Requests are picked round-robin. Pipelined for timing: a cycle registers the chosen port (the
-// requester holds its request), then word 0 of the request is prepared from the port into
+// requester holds its request; a port that waits is picked in the cycle that accepts the previous
+// request, so queued requests lose no cycle), then word 0 of the request is prepared from the port into
 // registers in front of the RAM (address, enables, write data), then one word per cycle; the RAM
 // does a word the cycle after it was prepared. A request of k words (k = ceil((addr[0] + len) / 2))
 // holds its port's ready low while the controller works on it: a read is accepted (ready high)
@@ -89,12 +90,18 @@ module pb_host_mem #(
   assign v = {br_req_valid_i, wr_req_valid_i, rd_req_valid_i, if_req_valid_i};
   logic [1:0] sel;
   logic       any;
+  // In ST_IDLE after the port served last; while a request is being accepted, among the other
+  // ports after it (the next request's ST_SETUP follows at once).
+  logic [1:0] base;
+  logic [3:0] cand;
+  assign base = (st_q == ST_IDLE) ? last_q : port_q;
+  assign cand = (st_q == ST_IDLE) ? v : v & ~(4'd1 << port_q);
   always_comb begin
-    sel = last_q;
+    sel = base;
     any = 1'b0;
     for (int k = 1; k <= 4; k++) begin
-      if (!any && v[2'(32'(last_q) + k)]) begin
-        sel = 2'(32'(last_q) + k);
+      if (!any && cand[2'(32'(base) + k)]) begin
+        sel = 2'(32'(base) + k);
         any = 1'b1;
       end
     end
@@ -232,6 +239,11 @@ module pb_host_mem #(
           end
         end
       endcase
+      if (ready && active && any) begin   // accepted, and another port waits: its setup next
+        port_q <= sel;
+        one_q  <= one[sel];
+        st_q   <= ST_SETUP;
+      end
     end
   end
 
