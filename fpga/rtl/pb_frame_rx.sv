@@ -46,7 +46,8 @@ module pb_frame_rx #(
   logic [2:0]    state_q;
   logic          esc_q, have_cmd_q;
   logic [1:0]    hdr_q;       // header byte index
-  logic [15:0]   j_q;         // payload index: the payload ends when j_q + 1 == LEN
+  logic [15:0]   j_q;         // payload index
+  logic [15:0]   j1_q;        // j_q + 1 (a register: the payload ends when j1_q == LEN, no carry chain)
   logic [15:0]   crc_q, crc_next;
   logic [TW-1:0] tcnt_q;
   logic [1:0]    kind_q;
@@ -87,6 +88,7 @@ module pb_frame_rx #(
       have_cmd_q <= 1'b0;
       hdr_q      <= 2'd0;
       j_q        <= 16'd0;
+      j1_q       <= 16'd1;
       crc_q      <= 16'hffff;
       tcnt_q     <= '0;
       kind_q     <= K_OK;
@@ -102,6 +104,7 @@ module pb_frame_rx #(
       have_cmd_q <= 1'b0;
       hdr_q      <= 2'd0;
       j_q        <= 16'd0;
+      j1_q       <= 16'd1;
       crc_q      <= 16'hffff;
       tcnt_q     <= '0;
       seq_q      <= 8'd0;
@@ -134,8 +137,9 @@ module pb_frame_rx #(
             endcase
           end
           S_PAY: begin
-            j_q <= j_q + 16'd1;
-            if (j_q + 16'd1 == len_q) state_q <= S_CRC0;
+            j_q  <= j1_q;
+            j1_q <= j1_q + 16'd1;
+            if (j1_q == len_q) state_q <= S_CRC0;
           end
           S_CRC0: begin
             rcrc_q[15:8] <= b;

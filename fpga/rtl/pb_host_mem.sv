@@ -3,13 +3,17 @@
 // and write port (up to N bytes at any byte address) and the UART bridge's byte port from one
 // 16-bit single-port RAM (pb_host_ram: the UP5K's SPRAM), one request at a time, with wait states.
 //
-// Requests are picked round-robin. A request of k words (k = ceil((addr[0] + len) / 2)) holds its
-// port's ready low while the controller works on it: a read issues one word per cycle and is
-// accepted (ready high) in the cycle after its last word was issued, so its response comes the
-// next cycle, as the core's ports expect (docs/architecture.md); a write writes one word per
-// cycle and is accepted with its last word. Reads thus wait k cycles and writes k - 1; the core
-// counts these cycles in STALLS. A requester must hold its request until it is accepted; one
-// whose valid drops (the core stopped or was reset) is abandoned.
+// Requests are picked round-robin. Pipelined for timing: a cycle registers the chosen port (the
+// requester holds its request; a port that waits is picked in the cycle that accepts the previous
+// request, so queued requests lose no cycle), then word 0 of the request is prepared from the port into
+// registers in front of the RAM (address, enables, write data), then one word per cycle; the RAM
+// does a word the cycle after it was prepared. A request of k words (k = ceil((addr[0] + len) / 2))
+// holds its port's ready low while the controller works on it: a read is accepted (ready high)
+// in the cycle after the RAM read its last word, so its response comes the next cycle, as the
+// core's ports expect (docs/architecture.md); a write is accepted while its last word is
+// prepared. Reads thus wait k + 2 cycles and writes k; the core counts these cycles
+// in STALLS. A requester must hold its request until it is accepted; one whose valid drops (the
+// core stopped or was reset) is abandoned (a word already prepared is still done).
 `default_nettype none
 
 module pb_host_mem #(
@@ -60,40 +64,60 @@ module pb_host_mem #(
   localparam int RB    = DB;                      // response bytes kept (the byte at addr first)
   localparam int CW    = $clog2(NSLOT + 2);
   localparam logic [1:0] P_IF = 2'd0, P_RD = 2'd1, P_WR = 2'd2, P_BR = 2'd3;
+  localparam logic [1:0] ST_IDLE = 2'd0, ST_SETUP = 2'd1, ST_RUN = 2'd2;
 
-  logic          busy_q;
-  logic [1:0]    port_q, last_q, rsp_port_q;
-  logic [CW-1:0] c_q;
-  logic          rsp_valid_q;
-  logic [RB*8-1:0] buf_q;     // response byte k = memory byte addr + k
-  logic          cap_q;       // a read was issued last cycle: capture word capslot_q of the request
-  logic [CW-1:0] capslot_q;
-  logic          capa0_q;     // ... whose address was odd (its word c holds response bytes 2c-1, 2c)
+  logic [1:0]      st_q;        // IDLE: pick a request; SETUP: its word 0; RUN: words 1.., then accept
+  logic [1:0]      port_q, last_q, rsp_port_q;
+  logic            rdy_q;       // a read: the request of port_q is accepted in this cycle (if still valid)
+  logic            one_q;       // the request of port_q is a write of at most one word
+  logic            we_q, a0_q, oddend_q;   // the request writes, starts at an odd address, ends at an odd one
+  logic [CW-1:0]   left_q;      // words still to put into the RAM registers
+  logic [CW-1:0]   widx_q;      // index of the next word
+  logic            rsp_valid_q;
+  logic [RB*8-1:0] buf_q;       // response byte k = memory byte addr + k
+  // the RAM's inputs, registered: word idx_q of the request
+  logic            en_q, rwe_q;
+  logic [1:0]      be_q;
+  logic [AW-1:0]   addr_q;
+  logic [15:0]     wd_q;
+  logic [CW-1:0]   idx_q;
+  logic            cap_q;       // the RAM read word capslot_q of the request last cycle: capture it
+  logic [CW-1:0]   capslot_q;
+  logic            capa0_q;     // ... whose address was odd (its word c holds response bytes 2c-1, 2c)
 
-  // ---- pick a request (round-robin after the port served last) ----
+  // ---- pick a request (round-robin after the port served last); only the port is registered ----
   logic [3:0] v;
   assign v = {br_req_valid_i, wr_req_valid_i, rd_req_valid_i, if_req_valid_i};
   logic [1:0] sel;
   logic       any;
+  // In ST_IDLE after the port served last; while a request is being accepted, among the other
+  // ports after it (the next request's ST_SETUP follows at once).
+  logic [1:0] base;
+  logic [3:0] cand;
+  assign base = (st_q == ST_IDLE) ? last_q : port_q;
+  assign cand = (st_q == ST_IDLE) ? v : v & ~(4'd1 << port_q);
   always_comb begin
-    sel = last_q;
+    sel = base;
     any = 1'b0;
     for (int k = 1; k <= 4; k++) begin
-      if (!any && v[2'(32'(last_q) + k)]) begin
-        sel = 2'(32'(last_q) + k);
+      if (!any && cand[2'(32'(base) + k)]) begin
+        sel = 2'(32'(base) + k);
         any = 1'b1;
       end
     end
   end
 
-  logic [1:0]    cur;
-  logic          active;
-  logic [CW-1:0] c;
-  assign cur    = busy_q ? port_q : sel;
-  assign active = busy_q ? v[port_q] : any;
-  assign c      = busy_q ? c_q : '0;
+  // A write of at most one word (for the port picked: its write is accepted in ST_SETUP)
+  logic [3:0] one;
+  assign one[P_IF] = 1'b0;
+  assign one[P_RD] = 1'b0;
+  assign one[P_WR] = wr_req_addr_i[0] ? (wr_req_len_i[7:1] == 7'd0)
+                                      : (wr_req_len_i[7:2] == 6'd0) && !(wr_req_len_i[1] && wr_req_len_i[0]);
+  assign one[P_BR] = br_req_we_i;
 
-  // ---- the current request ----
+  // ---- the request of port_q (its requester holds it until it is accepted) ----
+  logic active;
+  assign active = v[port_q];
   /* verilator lint_off UNUSEDSIGNAL */  // address bits above the memory: the core and the bridge check ranges
   logic [31:0]     addr;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -105,7 +129,7 @@ module pb_host_mem #(
     len   = 8'd16;
     we    = 1'b0;
     wdata = '0;
-    case (cur)
+    case (port_q)
       P_RD: begin
         addr = rd_req_addr_i;
         len  = rd_req_len_i;
@@ -126,57 +150,108 @@ module pb_host_mem #(
     endcase
   end
 
-  logic [CW-1:0] nw;          // words the request touches
-  logic          ready;       // accept the current request in this cycle
-  logic [BUFW-1:0] ext;       // write data placed at its byte offset in the first word
-  logic          last;        // word c is the request's last
-  assign nw    = CW'((9'(addr[0]) + 9'(len) + 9'd1) >> 1);
-  assign last  = c + CW'(1) == nw;
-  assign ready = active && (we ? (last || c == nw || (nw == '0)) : (c == nw));
-  assign ext   = BUFW'(wdata) << (addr[0] ? 8 : 0);
+  // accept: a read once rdy_q, a write while its last word is prepared
+  logic ready;
+  assign ready = rdy_q || (st_q == ST_SETUP && one_q) || (st_q == ST_RUN && we_q && left_q == CW'(1));
 
-  // ---- the RAM port: word c of the request ----
-  // Byte enables of word c < nw: all but the byte before an odd address (word 0) and the byte
-  // after an odd end (the last word).
-  logic [1:0] be;
-  assign be[0] = !(c == '0 && addr[0]);
-  assign be[1] = !(last && (addr[0] ^ len[0]));
-  assign ram_en_o    = active && (c < nw);
-  assign ram_we_o    = we;
-  assign ram_be_o    = be;
-  assign ram_addr_o  = addr[AW:1] + AW'(c);
-  assign ram_wdata_o = ext[c*16 +: 16];
+  logic [CW-1:0]   nw;          // words the request touches (SETUP)
+  logic [15:0]     ext0;        // word 0 of the write data placed at its byte offset (SETUP)
+  logic [BUFW-1:0] ext;         // all of it (RUN)
+  assign nw   = CW'((9'(addr[0]) + 9'(len) + 9'd1) >> 1);
+  assign ext0 = addr[0] ? {wdata[7:0], 8'h00} : wdata[15:0];
+  assign ext  = BUFW'(wdata) << (a0_q ? 8 : 0);
 
+  // Byte enables of a word: all but the byte before an odd address (word 0) and the byte after
+  // an odd end (the last word).
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      busy_q      <= 1'b0;
+      st_q        <= ST_IDLE;
       port_q      <= P_IF;
       last_q      <= P_BR;
-      c_q         <= '0;
+      rdy_q       <= 1'b0;
+      one_q       <= 1'b0;
+      we_q        <= 1'b0;
+      a0_q        <= 1'b0;
+      oddend_q    <= 1'b0;
+      left_q      <= '0;
+      widx_q      <= '0;
       rsp_valid_q <= 1'b0;
       rsp_port_q  <= P_IF;
+      en_q        <= 1'b0;
+      rwe_q       <= 1'b0;
+      be_q        <= 2'b00;
+      addr_q      <= '0;
+      wd_q        <= 16'd0;
+      idx_q       <= '0;
       cap_q       <= 1'b0;
       capslot_q   <= '0;
       capa0_q     <= 1'b0;
     end else begin
       rsp_valid_q <= 1'b0;
-      cap_q       <= ram_en_o && !we;
-      capslot_q   <= c;
-      capa0_q     <= addr[0];
-      if (!active) begin
-        busy_q <= 1'b0;               // nothing, or the requester gave up
-      end else if (ready) begin
-        busy_q      <= 1'b0;
-        last_q      <= cur;
-        rsp_valid_q <= !we;
-        rsp_port_q  <= cur;
-      end else begin
-        busy_q <= 1'b1;
-        port_q <= cur;
-        c_q    <= c + CW'(1);
+      en_q        <= 1'b0;
+      cap_q       <= en_q && !rwe_q;
+      capslot_q   <= idx_q;
+      capa0_q     <= a0_q;
+      if (ready && active) begin        // accepted
+        last_q      <= port_q;
+        rsp_valid_q <= rdy_q;           // a read (a write is accepted without rdy_q)
+        rsp_port_q  <= port_q;
+      end
+      case (st_q)
+        ST_IDLE: begin
+          if (any) begin
+            port_q <= sel;
+            one_q  <= one[sel];
+            st_q   <= ST_SETUP;
+          end
+        end
+        // The RAM registers load whether or not the requester still holds its request (only en_q,
+        // rdy_q and st_q look at its valid: a short path from the requester).
+        ST_SETUP: begin   // word 0 into the RAM registers
+          en_q     <= active && (nw != '0);
+          rwe_q    <= we;
+          be_q     <= {!(nw == CW'(1) && (addr[0] ^ len[0])), !addr[0]};
+          addr_q   <= addr[AW:1];
+          wd_q     <= ext0;
+          idx_q    <= '0;
+          we_q     <= we;
+          a0_q     <= addr[0];
+          oddend_q <= addr[0] ^ len[0];
+          left_q   <= (nw == '0) ? '0 : nw - CW'(1);
+          widx_q   <= CW'(1);
+          st_q     <= (active && !one_q) ? ST_RUN : ST_IDLE;   // (or accepted, or the requester gave up)
+        end
+        default: begin    // ST_RUN
+          if (ready || !active) st_q <= ST_IDLE;       // accepted, or the requester gave up
+          if (rdy_q) begin
+            rdy_q <= 1'b0;
+          end else if (left_q != '0) begin
+            en_q   <= active;
+            rwe_q  <= we_q;
+            be_q   <= {!(left_q == CW'(1) && oddend_q), 1'b1};
+            addr_q <= addr_q + AW'(1);
+            wd_q   <= ext[widx_q*16 +: 16];
+            idx_q  <= widx_q;
+            widx_q <= widx_q + CW'(1);
+            left_q <= left_q - CW'(1);
+          end else begin
+            rdy_q <= active && !we_q;                   // a read: its last word is in the RAM in this cycle
+          end
+        end
+      endcase
+      if (ready && active && any) begin   // accepted, and another port waits: its setup next
+        port_q <= sel;
+        one_q  <= one[sel];
+        st_q   <= ST_SETUP;
       end
     end
   end
+
+  assign ram_en_o    = en_q;
+  assign ram_we_o    = rwe_q;
+  assign ram_be_o    = be_q;
+  assign ram_addr_o  = addr_q;
+  assign ram_wdata_o = wd_q;
 
   // Response byte k comes from word (k + a0) / 2: its low byte when k + a0 is even, else its high
   // byte; so all even bytes take one source and all odd bytes the other.
@@ -188,10 +263,10 @@ module pb_host_mem #(
       if (cap_q && capslot_q == CW'((k + 32'(capa0_q)) / 2)) buf_q[k*8 +: 8] <= (k % 2 == 0) ? even_b : odd_b;
   end
 
-  assign if_req_ready_o = ready && (cur == P_IF);
-  assign rd_req_ready_o = ready && (cur == P_RD);
-  assign wr_req_ready_o = ready && (cur == P_WR);
-  assign br_req_ready_o = ready && (cur == P_BR);
+  assign if_req_ready_o = ready && (port_q == P_IF) && if_req_valid_i;
+  assign rd_req_ready_o = ready && (port_q == P_RD) && rd_req_valid_i;
+  assign wr_req_ready_o = ready && (port_q == P_WR) && wr_req_valid_i;
+  assign br_req_ready_o = ready && (port_q == P_BR) && br_req_valid_i;
 
   logic [RB*8-1:0] rsp;
   assign rsp            = buf_q;

