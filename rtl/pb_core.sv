@@ -251,27 +251,43 @@ module pb_core #(
   );
 
   // ---- interlocks (docs/timing.md): footprints of the instruction in each unit ----
+  // Only footprints that can be host ranges need FW bits. Scratchpad and accumulator footprints
+  // (rows <= SP_ROWS, ACC_ROWS for every instruction that issues, and for the head when it can)
+  // need OW bits; a footprint kept for a unit whose instructions never touch the host in that
+  // direction (LD writes, ST reads, EX reads, the MATMUL box) is stored and compared in OW bits
+  // (SPW, ACW): a comparison only matters when both memories are equal, hence both on-chip.
+  localparam int SPW = $clog2(SP_ROWS + 1);
+  localparam int ACW = $clog2(ACC_ROWS + 1);
+  localparam int OW  = (SPW > ACW) ? SPW : ACW;
   logic [1:0]  ld_rd_mem_q, ld_wr_mem_q, st_rd_mem_q, st_wr_mem_q;
-  logic [FW-1:0] ld_rd_lo_q, ld_rd_hi_q, ld_wr_lo_q, ld_wr_hi_q;
-  logic [FW-1:0] st_rd_lo_q, st_rd_hi_q, st_wr_lo_q, st_wr_hi_q;
-  logic [FW-1:0] ex_rd_lo_q, ex_rd_hi_q, box_lo_q, box_hi_q;
+  logic [FW-1:0] ld_rd_lo_q, ld_rd_hi_q, st_wr_lo_q, st_wr_hi_q;
+  logic [OW-1:0] ld_wr_lo_q, ld_wr_hi_q, st_rd_lo_q, st_rd_hi_q;
+  logic [SPW-1:0] ex_rd_lo_q, ex_rd_hi_q;
+  logic [ACW-1:0] box_lo_q, box_hi_q;
 
   function automatic logic ov(input logic [1:0] am, input logic [FW-1:0] alo, input logic [FW-1:0] ahi,
                               input logic [1:0] bm, input logic [FW-1:0] blo, input logic [FW-1:0] bhi);
     ov = (am != M_NONE) && (am == bm) && (alo < bhi) && (blo < ahi);
   endfunction
+  // the same for a second footprint bm that is never a host range
+  /* verilator lint_off UNUSEDSIGNAL */  // the high bits of an on-chip footprint are zero
+  function automatic logic ov_on(input logic [1:0] am, input logic [FW-1:0] alo, input logic [FW-1:0] ahi,
+                                 input logic [1:0] bm, input logic [OW-1:0] blo, input logic [OW-1:0] bhi);
+    ov_on = (am != M_NONE) && (am == bm) && (alo[OW-1:0] < bhi) && (blo < ahi[OW-1:0]);
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
 
   logic box_valid, confl_ld, confl_st, confl_ex, confl_box, all_idle, can_issue, head_bad, stopping;
   assign box_valid = ex_busy_mm || ex_inflight;   // MATMUL rows not yet written to the accumulator
   assign confl_ld  = ld_busy && (ov(wr_mem, wr_lo, wr_hi, ld_rd_mem_q, ld_rd_lo_q, ld_rd_hi_q) ||
-                                 ov(wr_mem, wr_lo, wr_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q) ||
-                                 ov(rd_mem, rd_lo, rd_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q));
-  assign confl_st  = st_busy && (ov(wr_mem, wr_lo, wr_hi, st_rd_mem_q, st_rd_lo_q, st_rd_hi_q) ||
+                                 ov_on(wr_mem, wr_lo, wr_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q) ||
+                                 ov_on(rd_mem, rd_lo, rd_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q));
+  assign confl_st  = st_busy && (ov_on(wr_mem, wr_lo, wr_hi, st_rd_mem_q, st_rd_lo_q, st_rd_hi_q) ||
                                  ov(wr_mem, wr_lo, wr_hi, st_wr_mem_q, st_wr_lo_q, st_wr_hi_q) ||
                                  ov(rd_mem, rd_lo, rd_hi, st_wr_mem_q, st_wr_lo_q, st_wr_hi_q));
-  assign confl_ex  = ex_busy && ov(wr_mem, wr_lo, wr_hi, M_SP, ex_rd_lo_q, ex_rd_hi_q);
-  assign confl_box = box_valid && (ov(wr_mem, wr_lo, wr_hi, M_ACC, box_lo_q, box_hi_q) ||
-                                   ov(rd_mem, rd_lo, rd_hi, M_ACC, box_lo_q, box_hi_q));
+  assign confl_ex  = ex_busy && (wr_mem == M_SP) && (wr_lo[SPW-1:0] < ex_rd_hi_q) && (ex_rd_lo_q < wr_hi[SPW-1:0]);
+  assign confl_box = box_valid && (((wr_mem == M_ACC) && (wr_lo[ACW-1:0] < box_hi_q) && (box_lo_q < wr_hi[ACW-1:0])) ||
+                                   ((rd_mem == M_ACC) && (rd_lo[ACW-1:0] < box_hi_q) && (box_lo_q < rd_hi[ACW-1:0])));
   assign all_idle  = !ld_busy && !ex_busy && !st_busy && !ex_inflight;
 
   always_comb begin
@@ -308,23 +324,23 @@ module pb_core #(
 
   always_ff @(posedge clk_i) begin
     if (ld_start) begin
-      ld_rd_mem_q <= rd_mem; ld_rd_lo_q <= rd_lo; ld_rd_hi_q <= rd_hi;
-      ld_wr_mem_q <= wr_mem; ld_wr_lo_q <= wr_lo; ld_wr_hi_q <= wr_hi;
+      ld_rd_mem_q <= rd_mem; ld_rd_lo_q <= rd_lo;          ld_rd_hi_q <= rd_hi;
+      ld_wr_mem_q <= wr_mem; ld_wr_lo_q <= wr_lo[OW-1:0]; ld_wr_hi_q <= wr_hi[OW-1:0];
     end
     if (st_start) begin
-      st_rd_mem_q <= rd_mem; st_rd_lo_q <= rd_lo; st_rd_hi_q <= rd_hi;
-      st_wr_mem_q <= wr_mem; st_wr_lo_q <= wr_lo; st_wr_hi_q <= wr_hi;
+      st_rd_mem_q <= rd_mem; st_rd_lo_q <= rd_lo[OW-1:0]; st_rd_hi_q <= rd_hi[OW-1:0];
+      st_wr_mem_q <= wr_mem; st_wr_lo_q <= wr_lo;          st_wr_hi_q <= wr_hi;
     end
     if (ex_start) begin
-      ex_rd_lo_q <= rd_lo;
-      ex_rd_hi_q <= rd_hi;
+      ex_rd_lo_q <= rd_lo[SPW-1:0];
+      ex_rd_hi_q <= rd_hi[SPW-1:0];
       if (op == PB_OP_MATMUL) begin
         if (!box_valid) begin
-          box_lo_q <= wr_lo;
-          box_hi_q <= wr_hi;
+          box_lo_q <= wr_lo[ACW-1:0];
+          box_hi_q <= wr_hi[ACW-1:0];
         end else begin
-          if (wr_lo < box_lo_q) box_lo_q <= wr_lo;
-          if (wr_hi > box_hi_q) box_hi_q <= wr_hi;
+          if (wr_lo[ACW-1:0] < box_lo_q) box_lo_q <= wr_lo[ACW-1:0];
+          if (wr_hi[ACW-1:0] > box_hi_q) box_hi_q <= wr_hi[ACW-1:0];
         end
       end
     end
