@@ -77,6 +77,12 @@ module pb_core #(
                        : (($clog2(SP_ROWS + 1) > $clog2(ACC_ROWS + 1)) ? $clog2(SP_ROWS + 1) : $clog2(ACC_ROWS + 1));
   // DMA bytes a unit reports in one cycle: at most 8N (a CONFIG)
   localparam int BW  = $clog2(8 * N + 1);
+  // widths of what an instruction that issues holds: scratchpad and accumulator row addresses,
+  // row counts (at most max(SP_ROWS, ACC_ROWS), and a 16-bit field)
+  localparam int SAW = (SP_ROWS > 1) ? $clog2(SP_ROWS) : 1;
+  localparam int AAW = (ACC_ROWS > 1) ? $clog2(ACC_ROWS) : 1;
+  localparam int RCW = ($clog2(((SP_ROWS > ACC_ROWS) ? SP_ROWS : ACC_ROWS) + 1) < 16)
+                       ? $clog2(((SP_ROWS > ACC_ROWS) ? SP_ROWS : ACC_ROWS) + 1) : 16;
   localparam logic [1:0] S_IDLE = 2'd0, S_RUN = 2'd1, S_DONE = 2'd2, S_ERROR = 2'd3;
   localparam logic [1:0] M_NONE = 2'd0, M_SP = 2'd2, M_ACC = 2'd3;  // footprint memories (pb_decode)
 
@@ -215,7 +221,7 @@ module pb_core #(
     .clk_i(clk_i), .we_i(acc_we), .waddr_i(acc_waddr), .wmask_i(1'b1), .wdata_i(acc_wdata),
     .re_i(accb_re), .raddr_i(accb_raddr), .rdata_o(accb_rdata));
 
-  pb_ld_unit #(.N(N), .PCW(PCW), .RQ_LANES(RQ_LANES), .HAW(K)) u_ld (
+  pb_ld_unit #(.N(N), .PCW(PCW), .RQ_LANES(RQ_LANES), .HAW(K), .SAW(SAW), .AAW(AAW), .RCW(RCW)) u_ld (
     .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ld_start), .op_i(op), .pc_i(head_pc),
     .sp_col_i(sp_col), .cols_i(cols), .sp_addr_i(sp_addr), .rows_i(rows), .host_stride_i(host_stride),
     .host_addr_i(host_addr), .acc_addr_i(acc_addr), .pool_i(pool), .pool_stride_i(pool_stride),
@@ -228,7 +234,7 @@ module pb_core #(
     .retire_o(ld_retire), .pc_o(ld_pc), .cfg_err_o(cfg_err), .dma_bytes_o(ld_bytes)
   );
 
-  pb_ex_unit #(.N(N), .PCW(PCW), .AAW((ACC_ROWS > 1) ? $clog2(ACC_ROWS) : 1)) u_ex (
+  pb_ex_unit #(.N(N), .PCW(PCW), .AAW(AAW), .SAW(SAW), .RCW(RCW)) u_ex (
     .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ex_start), .op_i(op), .pc_i(head_pc),
     .sp_addr_i(sp_addr), .rows_i(rows), .acc_addr_i(acc_addr), .acc_flag_i(acc_flag),
     .busy_o(ex_busy), .busy_mm_o(ex_busy_mm), .inflight_o(ex_inflight), .wsel_o(wsel), .buf_busy_o(buf_busy),
@@ -239,7 +245,7 @@ module pb_core #(
     .row_in_o(row_in)
   );
 
-  pb_st_unit #(.N(N), .PCW(PCW), .HAW(K)) u_st (
+  pb_st_unit #(.N(N), .PCW(PCW), .HAW(K), .SAW(SAW), .AAW(AAW), .RCW(RCW)) u_st (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(st_start), .op_i(op), .pc_i(head_pc), .sp_col_i(sp_col),
     .cols_i(cols), .sp_addr_i(sp_addr), .acc_addr_i(acc_addr), .rows_i(rows), .host_stride_i(host_stride),
     .host_addr_i(host_addr), .busy_o(st_busy), .busy_acc_o(st_busy_acc),
