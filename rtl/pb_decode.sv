@@ -94,15 +94,23 @@ module pb_decode #(
 
   // ACTIVATE: acc_addr + (pool - 1) * pool_stride + rows, with pool - 1 <= 15 once pool passes
   // its field check; as shifted adds (a multiplier this small is not worth a DSP). Other
-  // instructions: acc_addr + rows.
-  logic [3:0]  pool_m1;
-  logic [20:0] pool_span, acc_end;
+  // instructions: acc_addr + rows. Only the low PSW = clog2(ACC_ROWS) bits of pool_stride are
+  // added: with a higher bit set and pool > 1 the range ends beyond ACC_ROWS (pool_big; rows >= 1
+  // when this check decides).
+  localparam int PSW = (ACC_ROWS > 1) ? (($clog2(ACC_ROWS) < 16) ? $clog2(ACC_ROWS) : 16) : 1;
+  localparam int AEW = ((PSW + 4 > 17) ? PSW + 4 : 17) + 1;
+  logic [3:0]     pool_m1;
+  logic [PSW+3:0] pool_span;
+  logic [AEW-1:0] acc_end;
+  logic           pool_big, acc_over;
   always_comb begin
     pool_m1   = is_act ? 4'(pool_o - 5'd1) : 4'd0;
     pool_span = '0;
     for (int b = 0; b < 4; b++)
-      if (pool_m1[b]) pool_span = pool_span + (21'(pool_stride_o) << b);
-    acc_end = 21'(acca) + pool_span + 21'(rows);
+      if (pool_m1[b]) pool_span = pool_span + ((PSW+4)'(pool_stride_o[PSW-1:0]) << b);
+    pool_big  = (PSW < 16) && (pool_m1 != 4'd0) && ((32'(pool_stride_o) >> PSW) != 32'd0);
+    acc_end   = AEW'(acca) + AEW'(pool_span) + AEW'(rows);
+    acc_over  = pool_big || (acc_end > AEW'(ACCR));
   end
 
   // Host ranges: host_addr + (rows - 1) * host_stride + bytes.
@@ -204,7 +212,7 @@ module pb_decode #(
       PB_OP_LOAD_ACC: begin
         unit_o = PB_UNIT_LD;
         if (rows == 17'd0) err_o = PB_ERR_FIELD_RANGE;
-        else if (acc_end > 21'(ACCR)) err_o = PB_ERR_ACC_RANGE;
+        else if (acc_over) err_o = PB_ERR_ACC_RANGE;
         else if (host_big || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
         rd_mem_o = M_HOST; rd_lo_o = FW'(ha);   rd_hi_o = FW'(end_host);
         wr_mem_o = M_ACC;  wr_lo_o = FW'(acca); wr_hi_o = FW'(acc_end);
@@ -212,7 +220,7 @@ module pb_decode #(
       PB_OP_STORE_ACC: begin
         unit_o = PB_UNIT_ST;
         if (rows == 17'd0 || cols == 17'd0 || cols > NN) err_o = PB_ERR_FIELD_RANGE;
-        else if (acc_end > 21'(ACCR)) err_o = PB_ERR_ACC_RANGE;
+        else if (acc_over) err_o = PB_ERR_ACC_RANGE;
         else if (host_big || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
         else if (prog_ov) err_o = PB_ERR_HOST_RANGE;
         rd_mem_o = M_ACC;  rd_lo_o = FW'(acca); rd_hi_o = FW'(acc_end);
@@ -227,7 +235,7 @@ module pb_decode #(
         unit_o = PB_UNIT_EX;
         if (rows == 17'd0) err_o = PB_ERR_FIELD_RANGE;
         else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (acc_end > 21'(ACCR)) err_o = PB_ERR_ACC_RANGE;
+        else if (acc_over) err_o = PB_ERR_ACC_RANGE;
         rd_mem_o = M_SP;  rd_lo_o = FW'(spa);  rd_hi_o = FW'(sp_end);
         wr_mem_o = M_ACC; wr_lo_o = FW'(acca); wr_hi_o = FW'(acc_end);
       end
@@ -235,7 +243,7 @@ module pb_decode #(
         unit_o = PB_UNIT_LD;
         if (rows == 17'd0 || pool_o == 5'd0 || pool_o > 5'd16) err_o = PB_ERR_FIELD_RANGE;
         else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (acc_end > 21'(ACCR)) err_o = PB_ERR_ACC_RANGE;
+        else if (acc_over) err_o = PB_ERR_ACC_RANGE;
         rd_mem_o = M_ACC; rd_lo_o = FW'(acca); rd_hi_o = FW'(acc_end);
         wr_mem_o = M_SP;  wr_lo_o = FW'(spa);  wr_hi_o = FW'(sp_end);
       end
