@@ -144,7 +144,7 @@ module pb_core #(
   end
   always_ff @(posedge clk_i) limit_q <= limit_d;
 
-  pb_fetch #(.PCW(PCW)) u_fetch (
+  pb_fetch #(.PCW(PCW), .HAW(K), .RCW(RCW), .AW((SAW > AAW) ? SAW : AAW)) u_fetch (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start), .run_i(state_q == S_RUN),
     .prog_addr_i(prog_addr_q), .limit_i(limit_q), .pop_i(pop),
     .if_req_valid_o(if_req_valid_o), .if_req_addr_o(if_req_addr_o), .if_req_ready_i(if_req_ready_i),
