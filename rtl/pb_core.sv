@@ -136,11 +136,15 @@ module pb_core #(
   logic           head_valid, exhausted, pop;
   logic [127:0]   head;
   logic [PCW-1:0] head_pc, fetch_pc;
+  // (as constant comparisons and PCW-bit arithmetic: a program length at or above 2^PCW exceeds
+  // every avail)
+  logic len_big;
   always_comb begin
-    avail = PCW'((HOST_BYTES - 64'(prog_addr_q[K-1:0])) >> 4);
-    if (64'(prog_addr_q) + 64'd16 > HOST_BYTES) limit_d = '0;
-    else if (64'(prog_len_q) > 64'(avail)) limit_d = avail;
-    else limit_d = PCW'(prog_len_q);
+    avail   = PCW'((HOST_BYTES - 64'(prog_addr_q[K-1:0])) >> 4);
+    len_big = (PCW < 32) && ((64'(prog_len_q) >> PCW) != 64'd0);
+    if (HOST_BYTES < 64'd16 || 64'(prog_addr_q) > HOST_BYTES - 64'd16) limit_d = '0;
+    else if (len_big || prog_len_q[PCW-1:0] > avail) limit_d = avail;
+    else limit_d = prog_len_q[PCW-1:0];
   end
   always_ff @(posedge clk_i) limit_q <= limit_d;
 
