@@ -114,7 +114,7 @@ module pb_ld_unit #(
   assign rsp_last = rd_rsp_valid_i && (rsp_cnt_q + CW'(1) == beats);
 
   // ---- LOAD_ACC row assembly ----
-  logic [N*32-1:0] accrow_q;
+  logic [N*24-1:0] accrow_q;   // the last three beats (the oldest is shifted out with the row's fourth)
 
   // ---- CONFIG registers: entry c = {mult[c], bias[c]} at cfg_q[c*64 +: 64] ----
   // CONFIG writes its eight beats straight into them (no staging copy): a CONFIG with a bad
@@ -122,11 +122,10 @@ module pb_ld_unit #(
   // the next start clears them, so a partly written set is never used. While a CONFIG runs, no
   // ACTIVATE does (both are LD instructions, and the LD unit runs one at a time).
   logic [N*64-1:0] cfg_q;
-  logic [N*64-1:0] cfg_full;   // cfg_q with the arriving beat
-  always_comb begin
-    cfg_full = cfg_q;
-    cfg_full[rsp_cnt_q[2:0]*N*8 +: N*8] = rd_rsp_data_i;
-  end
+  // The beats shift in from the top (no multiplexer that places a beat by its number): after the
+  // eighth, beat b is at cfg_q[b*N*8 +: N*8]. Only the last beat's cfg_full is used (rsp_last).
+  logic [N*64-1:0] cfg_full;   // cfg_q with the arriving beat shifted in
+  assign cfg_full = {rd_rsp_data_i, cfg_q[N*64-1 : N*8]};
   logic [31:0] bias_q [0:N-1];
   logic [31:0] mult_q [0:N-1];
   always_comb begin
@@ -249,11 +248,9 @@ module pb_ld_unit #(
   assign sp_wmask_o = load_wr ? load_mask : {N{1'b1}};
   assign sp_wdata_o = load_wr ? load_data : act_row;
 
+  // the four beats of a row shift in from the top, like CONFIG's: with the fourth, the row is whole
   logic [N*32-1:0] accrow_full;
-  always_comb begin
-    accrow_full = accrow_q;
-    accrow_full[rsp_cnt_q[1:0]*N*8 +: N*8] = rd_rsp_data_i;
-  end
+  assign accrow_full = {rd_rsp_data_i, accrow_q};
   assign acc_we_o    = busy_q && (op_q == PB_OP_LOAD_ACC) && rd_rsp_valid_i && (rsp_cnt_q[1:0] == 2'd3);
   assign acc_waddr   = acc_addr_q + AAW'(rsp_cnt_q >> 2);
   assign acc_waddr_o = 16'(acc_waddr);
@@ -335,7 +332,7 @@ module pb_ld_unit #(
       end
       if (rd_rsp_valid_i) begin
         rsp_cnt_q <= rsp_cnt_q + CW'(1);
-        if (op_q == PB_OP_LOAD_ACC) accrow_q <= accrow_full;
+        if (op_q == PB_OP_LOAD_ACC) accrow_q <= accrow_full[N*32-1 : N*8];
       end
       if (act_reading) begin
         if (act_last_member) begin
