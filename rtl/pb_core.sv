@@ -84,7 +84,7 @@ module pb_core #(
   localparam int RCW = ($clog2(((SP_ROWS > ACC_ROWS) ? SP_ROWS : ACC_ROWS) + 1) < 16)
                        ? $clog2(((SP_ROWS > ACC_ROWS) ? SP_ROWS : ACC_ROWS) + 1) : 16;
   localparam logic [1:0] S_IDLE = 2'd0, S_RUN = 2'd1, S_DONE = 2'd2, S_ERROR = 2'd3;
-  localparam logic [1:0] M_NONE = 2'd0, M_SP = 2'd2, M_ACC = 2'd3;  // footprint memories (pb_decode)
+  localparam logic [1:0] M_NONE = 2'd0, M_HOST = 2'd1, M_SP = 2'd2, M_ACC = 2'd3;  // footprint memories (pb_decode)
 
   // ---- registers ----
   logic [1:0]  state_q;
@@ -166,14 +166,15 @@ module pb_core #(
   logic [31:0] host_addr;
   logic        acc_flag;
   logic [4:0]  pool;
-  logic [FW-1:0] rd_lo, rd_hi, wr_lo, wr_hi;
+  logic [FW-1:0] rd_lo, rd_hi, wr_lo, wr_hi, host_lo, host_hi;
   pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES), .FW(FW)) u_dec (
     .instr_i(head), .prog_addr_i(prog_addr_q), .prog_len_i(prog_len_q),
     .op_o(op), .err_o(derr), .unit_o(unit),
     .sp_col_o(sp_col), .cols_o(cols), .sp_addr_o(sp_addr), .rows_o(rows), .host_stride_o(host_stride),
     .host_addr_o(host_addr), .acc_addr_o(acc_addr), .acc_flag_o(acc_flag), .pool_o(pool),
     .pool_stride_o(pool_stride), .zp_o(zp), .lo_o(lo), .hi_o(hi),
-    .rd_mem_o(rd_mem), .rd_lo_o(rd_lo), .rd_hi_o(rd_hi), .wr_mem_o(wr_mem), .wr_lo_o(wr_lo), .wr_hi_o(wr_hi)
+    .rd_mem_o(rd_mem), .rd_lo_o(rd_lo), .rd_hi_o(rd_hi), .wr_mem_o(wr_mem), .wr_lo_o(wr_lo), .wr_hi_o(wr_hi),
+    .host_lo_o(host_lo), .host_hi_o(host_hi)
   );
 
   // ---- units ----
@@ -292,9 +293,10 @@ module pb_core #(
   assign confl_ld  = ld_busy && (ov(wr_mem, wr_lo, wr_hi, ld_rd_mem_q, ld_rd_lo_q, ld_rd_hi_q) ||
                                  ov_on(wr_mem, wr_lo, wr_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q) ||
                                  ov_on(rd_mem, rd_lo, rd_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q));
+  // ST writes host memory: the head's host range (read or written) against it, one comparison
   assign confl_st  = st_busy && (ov_on(wr_mem, wr_lo, wr_hi, st_rd_mem_q, st_rd_lo_q, st_rd_hi_q) ||
-                                 ov(wr_mem, wr_lo, wr_hi, st_wr_mem_q, st_wr_lo_q, st_wr_hi_q) ||
-                                 ov(rd_mem, rd_lo, rd_hi, st_wr_mem_q, st_wr_lo_q, st_wr_hi_q));
+                                 ((rd_mem == M_HOST || wr_mem == M_HOST) && st_wr_mem_q == M_HOST &&
+                                  (host_lo < st_wr_hi_q) && (st_wr_lo_q < host_hi)));
   assign confl_ex  = ex_busy && (wr_mem == M_SP) && (wr_lo[SPW-1:0] < ex_rd_hi_q) && (ex_rd_lo_q < wr_hi[SPW-1:0]);
   assign confl_box = box_valid && (((wr_mem == M_ACC) && (wr_lo[ACW-1:0] < box_hi_q) && (box_lo_q < wr_hi[ACW-1:0])) ||
                                    ((rd_mem == M_ACC) && (rd_lo[ACW-1:0] < box_hi_q) && (box_lo_q < rd_hi[ACW-1:0])));

@@ -45,7 +45,10 @@ module pb_decode #(
   output logic [FW-1:0] rd_hi_o,
   output logic [1:0]   wr_mem_o,
   output logic [FW-1:0] wr_lo_o,
-  output logic [FW-1:0] wr_hi_o
+  output logic [FW-1:0] wr_hi_o,
+  // the host range of the footprint (rd or wr, whichever is M_HOST; never both)
+  output logic [FW-1:0] host_lo_o,
+  output logic [FW-1:0] host_hi_o
 );
 `include "pb_isa.vh"
 
@@ -163,6 +166,8 @@ module pb_decode #(
   logic          prog_ov;            // the host range overlaps the program (STORE, STORE_ACC)
   assign ha      = HK'(host_addr_o[K-1:0]);
   assign prog_ov = (ha < prog_hi) && (prog_lo < end_host);
+  assign host_lo_o = FW'(ha);
+  assign host_hi_o = FW'(end_host);
 
   // Reserved bits: the word splits into runs of bits reserved by the same opcodes; each run is
   // OR-reduced once and shared by every opcode that reserves it (rsig: bit j-1 for opcode j).
