@@ -77,8 +77,14 @@ module pb_core #(
                        : (($clog2(SP_ROWS + 1) > $clog2(ACC_ROWS + 1)) ? $clog2(SP_ROWS + 1) : $clog2(ACC_ROWS + 1));
   // DMA bytes a unit reports in one cycle: at most 8N (a CONFIG)
   localparam int BW  = $clog2(8 * N + 1);
+  // widths of what an instruction that issues holds: scratchpad and accumulator row addresses,
+  // row counts (at most max(SP_ROWS, ACC_ROWS), and a 16-bit field)
+  localparam int SAW = (SP_ROWS > 1) ? $clog2(SP_ROWS) : 1;
+  localparam int AAW = (ACC_ROWS > 1) ? $clog2(ACC_ROWS) : 1;
+  localparam int RCW = ($clog2(((SP_ROWS > ACC_ROWS) ? SP_ROWS : ACC_ROWS) + 1) < 16)
+                       ? $clog2(((SP_ROWS > ACC_ROWS) ? SP_ROWS : ACC_ROWS) + 1) : 16;
   localparam logic [1:0] S_IDLE = 2'd0, S_RUN = 2'd1, S_DONE = 2'd2, S_ERROR = 2'd3;
-  localparam logic [1:0] M_NONE = 2'd0, M_SP = 2'd2, M_ACC = 2'd3;  // footprint memories (pb_decode)
+  localparam logic [1:0] M_NONE = 2'd0, M_HOST = 2'd1, M_SP = 2'd2, M_ACC = 2'd3;  // footprint memories (pb_decode)
 
   // ---- registers ----
   logic [1:0]  state_q;
@@ -130,15 +136,19 @@ module pb_core #(
   logic           head_valid, exhausted, pop;
   logic [127:0]   head;
   logic [PCW-1:0] head_pc, fetch_pc;
+  // (as constant comparisons and PCW-bit arithmetic: a program length at or above 2^PCW exceeds
+  // every avail)
+  logic len_big;
   always_comb begin
-    avail = PCW'((HOST_BYTES - 64'(prog_addr_q[K-1:0])) >> 4);
-    if (64'(prog_addr_q) + 64'd16 > HOST_BYTES) limit_d = '0;
-    else if (64'(prog_len_q) > 64'(avail)) limit_d = avail;
-    else limit_d = PCW'(prog_len_q);
+    avail   = PCW'((HOST_BYTES - 64'(prog_addr_q[K-1:0])) >> 4);
+    len_big = (PCW < 32) && ((64'(prog_len_q) >> PCW) != 64'd0);
+    if (HOST_BYTES < 64'd16 || 64'(prog_addr_q) > HOST_BYTES - 64'd16) limit_d = '0;
+    else if (len_big || prog_len_q[PCW-1:0] > avail) limit_d = avail;
+    else limit_d = prog_len_q[PCW-1:0];
   end
   always_ff @(posedge clk_i) limit_q <= limit_d;
 
-  pb_fetch #(.PCW(PCW)) u_fetch (
+  pb_fetch #(.PCW(PCW), .HAW(K), .RCW(RCW), .AW((SAW > AAW) ? SAW : AAW)) u_fetch (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start), .run_i(state_q == S_RUN),
     .prog_addr_i(prog_addr_q), .limit_i(limit_q), .pop_i(pop),
     .if_req_valid_o(if_req_valid_o), .if_req_addr_o(if_req_addr_o), .if_req_ready_i(if_req_ready_i),
@@ -156,14 +166,15 @@ module pb_core #(
   logic [31:0] host_addr;
   logic        acc_flag;
   logic [4:0]  pool;
-  logic [FW-1:0] rd_lo, rd_hi, wr_lo, wr_hi;
+  logic [FW-1:0] rd_lo, rd_hi, wr_lo, wr_hi, host_lo, host_hi;
   pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES), .FW(FW)) u_dec (
     .instr_i(head), .prog_addr_i(prog_addr_q), .prog_len_i(prog_len_q),
     .op_o(op), .err_o(derr), .unit_o(unit),
     .sp_col_o(sp_col), .cols_o(cols), .sp_addr_o(sp_addr), .rows_o(rows), .host_stride_o(host_stride),
     .host_addr_o(host_addr), .acc_addr_o(acc_addr), .acc_flag_o(acc_flag), .pool_o(pool),
     .pool_stride_o(pool_stride), .zp_o(zp), .lo_o(lo), .hi_o(hi),
-    .rd_mem_o(rd_mem), .rd_lo_o(rd_lo), .rd_hi_o(rd_hi), .wr_mem_o(wr_mem), .wr_lo_o(wr_lo), .wr_hi_o(wr_hi)
+    .rd_mem_o(rd_mem), .rd_lo_o(rd_lo), .rd_hi_o(rd_hi), .wr_mem_o(wr_mem), .wr_lo_o(wr_lo), .wr_hi_o(wr_hi),
+    .host_lo_o(host_lo), .host_hi_o(host_hi)
   );
 
   // ---- units ----
@@ -215,7 +226,7 @@ module pb_core #(
     .clk_i(clk_i), .we_i(acc_we), .waddr_i(acc_waddr), .wmask_i(1'b1), .wdata_i(acc_wdata),
     .re_i(accb_re), .raddr_i(accb_raddr), .rdata_o(accb_rdata));
 
-  pb_ld_unit #(.N(N), .PCW(PCW), .RQ_LANES(RQ_LANES), .HAW(K)) u_ld (
+  pb_ld_unit #(.N(N), .PCW(PCW), .RQ_LANES(RQ_LANES), .HAW(K), .SAW(SAW), .AAW(AAW), .RCW(RCW)) u_ld (
     .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ld_start), .op_i(op), .pc_i(head_pc),
     .sp_col_i(sp_col), .cols_i(cols), .sp_addr_i(sp_addr), .rows_i(rows), .host_stride_i(host_stride),
     .host_addr_i(host_addr), .acc_addr_i(acc_addr), .pool_i(pool), .pool_stride_i(pool_stride),
@@ -228,7 +239,7 @@ module pb_core #(
     .retire_o(ld_retire), .pc_o(ld_pc), .cfg_err_o(cfg_err), .dma_bytes_o(ld_bytes)
   );
 
-  pb_ex_unit #(.N(N), .PCW(PCW), .AAW((ACC_ROWS > 1) ? $clog2(ACC_ROWS) : 1)) u_ex (
+  pb_ex_unit #(.N(N), .PCW(PCW), .AAW(AAW), .SAW(SAW), .RCW(RCW)) u_ex (
     .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ex_start), .op_i(op), .pc_i(head_pc),
     .sp_addr_i(sp_addr), .rows_i(rows), .acc_addr_i(acc_addr), .acc_flag_i(acc_flag),
     .busy_o(ex_busy), .busy_mm_o(ex_busy_mm), .inflight_o(ex_inflight), .wsel_o(wsel), .buf_busy_o(buf_busy),
@@ -239,7 +250,7 @@ module pb_core #(
     .row_in_o(row_in)
   );
 
-  pb_st_unit #(.N(N), .PCW(PCW), .HAW(K)) u_st (
+  pb_st_unit #(.N(N), .PCW(PCW), .HAW(K), .SAW(SAW), .AAW(AAW), .RCW(RCW)) u_st (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(st_start), .op_i(op), .pc_i(head_pc), .sp_col_i(sp_col),
     .cols_i(cols), .sp_addr_i(sp_addr), .acc_addr_i(acc_addr), .rows_i(rows), .host_stride_i(host_stride),
     .host_addr_i(host_addr), .busy_o(st_busy), .busy_acc_o(st_busy_acc),
@@ -251,27 +262,44 @@ module pb_core #(
   );
 
   // ---- interlocks (docs/timing.md): footprints of the instruction in each unit ----
+  // Only footprints that can be host ranges need FW bits. Scratchpad and accumulator footprints
+  // (rows <= SP_ROWS, ACC_ROWS for every instruction that issues, and for the head when it can)
+  // need OW bits; a footprint kept for a unit whose instructions never touch the host in that
+  // direction (LD writes, ST reads, EX reads, the MATMUL box) is stored and compared in OW bits
+  // (SPW, ACW): a comparison only matters when both memories are equal, hence both on-chip.
+  localparam int SPW = $clog2(SP_ROWS + 1);
+  localparam int ACW = $clog2(ACC_ROWS + 1);
+  localparam int OW  = (SPW > ACW) ? SPW : ACW;
   logic [1:0]  ld_rd_mem_q, ld_wr_mem_q, st_rd_mem_q, st_wr_mem_q;
-  logic [FW-1:0] ld_rd_lo_q, ld_rd_hi_q, ld_wr_lo_q, ld_wr_hi_q;
-  logic [FW-1:0] st_rd_lo_q, st_rd_hi_q, st_wr_lo_q, st_wr_hi_q;
-  logic [FW-1:0] ex_rd_lo_q, ex_rd_hi_q, box_lo_q, box_hi_q;
+  logic [FW-1:0] ld_rd_lo_q, ld_rd_hi_q, st_wr_lo_q, st_wr_hi_q;
+  logic [OW-1:0] ld_wr_lo_q, ld_wr_hi_q, st_rd_lo_q, st_rd_hi_q;
+  logic [SPW-1:0] ex_rd_lo_q, ex_rd_hi_q;
+  logic [ACW-1:0] box_lo_q, box_hi_q;
 
   function automatic logic ov(input logic [1:0] am, input logic [FW-1:0] alo, input logic [FW-1:0] ahi,
                               input logic [1:0] bm, input logic [FW-1:0] blo, input logic [FW-1:0] bhi);
     ov = (am != M_NONE) && (am == bm) && (alo < bhi) && (blo < ahi);
   endfunction
+  // the same for a second footprint bm that is never a host range
+  /* verilator lint_off UNUSEDSIGNAL */  // the high bits of an on-chip footprint are zero
+  function automatic logic ov_on(input logic [1:0] am, input logic [FW-1:0] alo, input logic [FW-1:0] ahi,
+                                 input logic [1:0] bm, input logic [OW-1:0] blo, input logic [OW-1:0] bhi);
+    ov_on = (am != M_NONE) && (am == bm) && (alo[OW-1:0] < bhi) && (blo < ahi[OW-1:0]);
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
 
   logic box_valid, confl_ld, confl_st, confl_ex, confl_box, all_idle, can_issue, head_bad, stopping;
   assign box_valid = ex_busy_mm || ex_inflight;   // MATMUL rows not yet written to the accumulator
   assign confl_ld  = ld_busy && (ov(wr_mem, wr_lo, wr_hi, ld_rd_mem_q, ld_rd_lo_q, ld_rd_hi_q) ||
-                                 ov(wr_mem, wr_lo, wr_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q) ||
-                                 ov(rd_mem, rd_lo, rd_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q));
-  assign confl_st  = st_busy && (ov(wr_mem, wr_lo, wr_hi, st_rd_mem_q, st_rd_lo_q, st_rd_hi_q) ||
-                                 ov(wr_mem, wr_lo, wr_hi, st_wr_mem_q, st_wr_lo_q, st_wr_hi_q) ||
-                                 ov(rd_mem, rd_lo, rd_hi, st_wr_mem_q, st_wr_lo_q, st_wr_hi_q));
-  assign confl_ex  = ex_busy && ov(wr_mem, wr_lo, wr_hi, M_SP, ex_rd_lo_q, ex_rd_hi_q);
-  assign confl_box = box_valid && (ov(wr_mem, wr_lo, wr_hi, M_ACC, box_lo_q, box_hi_q) ||
-                                   ov(rd_mem, rd_lo, rd_hi, M_ACC, box_lo_q, box_hi_q));
+                                 ov_on(wr_mem, wr_lo, wr_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q) ||
+                                 ov_on(rd_mem, rd_lo, rd_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q));
+  // ST writes host memory: the head's host range (read or written) against it, one comparison
+  assign confl_st  = st_busy && (ov_on(wr_mem, wr_lo, wr_hi, st_rd_mem_q, st_rd_lo_q, st_rd_hi_q) ||
+                                 ((rd_mem == M_HOST || wr_mem == M_HOST) && st_wr_mem_q == M_HOST &&
+                                  (host_lo < st_wr_hi_q) && (st_wr_lo_q < host_hi)));
+  assign confl_ex  = ex_busy && (wr_mem == M_SP) && (wr_lo[SPW-1:0] < ex_rd_hi_q) && (ex_rd_lo_q < wr_hi[SPW-1:0]);
+  assign confl_box = box_valid && (((wr_mem == M_ACC) && (wr_lo[ACW-1:0] < box_hi_q) && (box_lo_q < wr_hi[ACW-1:0])) ||
+                                   ((rd_mem == M_ACC) && (rd_lo[ACW-1:0] < box_hi_q) && (box_lo_q < rd_hi[ACW-1:0])));
   assign all_idle  = !ld_busy && !ex_busy && !st_busy && !ex_inflight;
 
   always_comb begin
@@ -308,23 +336,23 @@ module pb_core #(
 
   always_ff @(posedge clk_i) begin
     if (ld_start) begin
-      ld_rd_mem_q <= rd_mem; ld_rd_lo_q <= rd_lo; ld_rd_hi_q <= rd_hi;
-      ld_wr_mem_q <= wr_mem; ld_wr_lo_q <= wr_lo; ld_wr_hi_q <= wr_hi;
+      ld_rd_mem_q <= rd_mem; ld_rd_lo_q <= rd_lo;          ld_rd_hi_q <= rd_hi;
+      ld_wr_mem_q <= wr_mem; ld_wr_lo_q <= wr_lo[OW-1:0]; ld_wr_hi_q <= wr_hi[OW-1:0];
     end
     if (st_start) begin
-      st_rd_mem_q <= rd_mem; st_rd_lo_q <= rd_lo; st_rd_hi_q <= rd_hi;
-      st_wr_mem_q <= wr_mem; st_wr_lo_q <= wr_lo; st_wr_hi_q <= wr_hi;
+      st_rd_mem_q <= rd_mem; st_rd_lo_q <= rd_lo[OW-1:0]; st_rd_hi_q <= rd_hi[OW-1:0];
+      st_wr_mem_q <= wr_mem; st_wr_lo_q <= wr_lo;          st_wr_hi_q <= wr_hi;
     end
     if (ex_start) begin
-      ex_rd_lo_q <= rd_lo;
-      ex_rd_hi_q <= rd_hi;
+      ex_rd_lo_q <= rd_lo[SPW-1:0];
+      ex_rd_hi_q <= rd_hi[SPW-1:0];
       if (op == PB_OP_MATMUL) begin
         if (!box_valid) begin
-          box_lo_q <= wr_lo;
-          box_hi_q <= wr_hi;
+          box_lo_q <= wr_lo[ACW-1:0];
+          box_hi_q <= wr_hi[ACW-1:0];
         end else begin
-          if (wr_lo < box_lo_q) box_lo_q <= wr_lo;
-          if (wr_hi > box_hi_q) box_hi_q <= wr_hi;
+          if (wr_lo[ACW-1:0] < box_lo_q) box_lo_q <= wr_lo[ACW-1:0];
+          if (wr_hi[ACW-1:0] > box_hi_q) box_hi_q <= wr_hi[ACW-1:0];
         end
       end
     end

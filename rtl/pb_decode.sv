@@ -45,7 +45,10 @@ module pb_decode #(
   output logic [FW-1:0] rd_hi_o,
   output logic [1:0]   wr_mem_o,
   output logic [FW-1:0] wr_lo_o,
-  output logic [FW-1:0] wr_hi_o
+  output logic [FW-1:0] wr_hi_o,
+  // the host range of the footprint (rd or wr, whichever is M_HOST; never both)
+  output logic [FW-1:0] host_lo_o,
+  output logic [FW-1:0] host_hi_o
 );
 `include "pb_isa.vh"
 
@@ -80,26 +83,37 @@ module pb_decode #(
   assign acc_addr_o = (op == PB_OP_LOAD_ACC || op == PB_OP_STORE_ACC) ? instr_i[PB_LOAD_ACC_ACC_ADDR_LSB +: 16]
                                                                       : instr_i[PB_MATMUL_ACC_ADDR_LSB +: 16];
 
-  // On-chip ranges: 17-bit sums of 16-bit fields are exact.
-  logic [16:0] rows, cols, spa, acca, sp_end, acc_end, w_end;
+  // On-chip ranges: one scratchpad end (rows, or N for WEIGHTS) and one accumulator end (rows, plus
+  // (pool - 1) * pool_stride for ACTIVATE) serve every instruction.
+  logic        is_act, is_w;
+  logic [16:0] rows, cols, spa, acca, sp_end;
+  assign is_act  = (op == PB_OP_ACTIVATE);
+  assign is_w    = (op == PB_OP_WEIGHTS);
   assign rows    = 17'(rows_o);
   assign cols    = 17'(cols_o);
   assign spa     = 17'(sp_addr_o);
   assign acca    = 17'(acc_addr_o);
-  assign sp_end  = spa + rows;
-  assign acc_end = acca + rows;
-  assign w_end   = spa + NN;
+  assign sp_end  = spa + (is_w ? NN : rows);
 
   // ACTIVATE: acc_addr + (pool - 1) * pool_stride + rows, with pool - 1 <= 15 once pool passes
-  // its field check; as shifted adds (a multiplier this small is not worth a DSP)
-  logic [3:0]  pool_m1;
-  logic [20:0] pool_span, pool_end;
+  // its field check; as shifted adds (a multiplier this small is not worth a DSP). Other
+  // instructions: acc_addr + rows. Only the low PSW = clog2(ACC_ROWS) bits of pool_stride are
+  // added: with a higher bit set and pool > 1 the range ends beyond ACC_ROWS (pool_big; rows >= 1
+  // when this check decides).
+  localparam int PSW = (ACC_ROWS > 1) ? (($clog2(ACC_ROWS) < 16) ? $clog2(ACC_ROWS) : 16) : 1;
+  localparam int AEW = ((PSW + 4 > 17) ? PSW + 4 : 17) + 1;
+  logic [3:0]     pool_m1;
+  logic [PSW+3:0] pool_span;
+  logic [AEW-1:0] acc_end;
+  logic           pool_big, acc_over;
   always_comb begin
-    pool_m1   = 4'(pool_o - 5'd1);
+    pool_m1   = is_act ? 4'(pool_o - 5'd1) : 4'd0;
     pool_span = '0;
     for (int b = 0; b < 4; b++)
-      if (pool_m1[b]) pool_span = pool_span + (21'(pool_stride_o) << b);
-    pool_end = 21'(acca) + pool_span + 21'(rows);
+      if (pool_m1[b]) pool_span = pool_span + ((PSW+4)'(pool_stride_o[PSW-1:0]) << b);
+    pool_big  = (PSW < 16) && (pool_m1 != 4'd0) && ((32'(pool_stride_o) >> PSW) != 32'd0);
+    acc_end   = AEW'(acca) + AEW'(pool_span) + AEW'(rows);
+    acc_over  = pool_big || (acc_end > AEW'(ACCR));
   end
 
   // Host ranges: host_addr + (rows - 1) * host_stride + bytes.
@@ -107,7 +121,7 @@ module pb_decode #(
   logic [RW-1:0]   rm;
   logic [RW+HSW-1:0] prod;
   logic            host_big;         // the range certainly ends beyond 2^K >= HOST_BYTES
-  logic [HK-1:0]   host_base, end_bytes, end_acc, end_sacc, end_cfg;
+  logic [HK-1:0]   host_base, end_add, end_host;
   assign rows_m1 = rows_o - 16'd1;
   assign rm      = rows_m1[RW-1:0];
   if (HSW <= 16) begin : g_prod_one
@@ -127,11 +141,16 @@ module pb_decode #(
       if (RW < 16 && (64'(rows_m1) >> RW) != 64'd0) host_big = 1'b1;
     end
     if ((64'(prod) >> K) != 64'd0) host_big = 1'b1;
+    // one end for every host range: CONFIG's rows and stride fields are reserved, so its product
+    // is 0 whenever its reserved bits are (otherwise the reserved-bits error wins)
     host_base = HK'(host_addr_o[K-1:0]) + HK'(prod[K-1:0]);
-    end_bytes = host_base + HK'(cols_o);                  // LOAD, STORE
-    end_acc   = host_base + HK'(4 * N);                   // LOAD_ACC
-    end_sacc  = host_base + (HK'(cols_o) << 2);           // STORE_ACC
-    end_cfg   = HK'(host_addr_o[K-1:0]) + HK'(8 * N);     // CONFIG
+    case (op)
+      PB_OP_LOAD_ACC:  end_add = HK'(4 * N);
+      PB_OP_STORE_ACC: end_add = HK'(cols_o) << 2;
+      PB_OP_CONFIG:    end_add = HK'(8 * N);
+      default:         end_add = HK'(cols_o);            // LOAD, STORE
+    endcase
+    end_host = host_base + end_add;
   end
 
   // The program range (a STORE must not write it), saturated at 2^(K+1): every host address a
@@ -144,23 +163,30 @@ module pb_decode #(
     else prog_hi = HK'(prog_addr_i[K:0]) + (HK'(prog_len_i[K-4:0]) << 4);
   end
   logic [HK-1:0] ha;
-  assign ha = HK'(host_addr_o[K-1:0]);
+  logic          prog_ov;            // the host range overlaps the program (STORE, STORE_ACC)
+  assign ha      = HK'(host_addr_o[K-1:0]);
+  assign prog_ov = (ha < prog_hi) && (prog_lo < end_host);
+  assign host_lo_o = FW'(ha);
+  assign host_hi_o = FW'(end_host);
 
-  logic reserved_set;
+  // Reserved bits: the word splits into runs of bits reserved by the same opcodes; each run is
+  // OR-reduced once and shared by every opcode that reserves it (rsig: bit j-1 for opcode j).
+  function automatic logic [9:0] rsig(input logic [6:0] b);   // bit b of each opcode's mask
+    rsig = {PB_STORE_ACC_RSVD[b], PB_HALT_RSVD[b], PB_SYNC_RSVD[b], PB_CONFIG_RSVD[b], PB_STORE_RSVD[b],
+            PB_ACTIVATE_RSVD[b], PB_MATMUL_RSVD[b], PB_WEIGHTS_RSVD[b], PB_LOAD_ACC_RSVD[b], PB_LOAD_RSVD[b]};
+  endfunction
+  logic       run_or;
+  logic [9:0] rsvd_any;   // opcode j has a reserved bit set: bit j-1
+  logic       reserved_set;
   always_comb begin
-    case (op)
-      PB_OP_LOAD:     reserved_set = |(instr_i & PB_LOAD_RSVD);
-      PB_OP_LOAD_ACC: reserved_set = |(instr_i & PB_LOAD_ACC_RSVD);
-      PB_OP_WEIGHTS:  reserved_set = |(instr_i & PB_WEIGHTS_RSVD);
-      PB_OP_MATMUL:   reserved_set = |(instr_i & PB_MATMUL_RSVD);
-      PB_OP_ACTIVATE: reserved_set = |(instr_i & PB_ACTIVATE_RSVD);
-      PB_OP_STORE:    reserved_set = |(instr_i & PB_STORE_RSVD);
-      PB_OP_CONFIG:   reserved_set = |(instr_i & PB_CONFIG_RSVD);
-      PB_OP_SYNC:     reserved_set = |(instr_i & PB_SYNC_RSVD);
-      PB_OP_HALT:     reserved_set = |(instr_i & PB_HALT_RSVD);
-      PB_OP_STORE_ACC: reserved_set = |(instr_i & PB_STORE_ACC_RSVD);
-      default:        reserved_set = 1'b0;
-    endcase
+    run_or   = 1'b0;
+    rsvd_any = '0;
+    for (int b = 0; b < PB_INSTR_BITS; b++) begin
+      if (b > 0 && rsig(7'(b)) != rsig(7'(b - 1))) run_or = 1'b0;
+      run_or = run_or | instr_i[b];
+      if (b == PB_INSTR_BITS - 1 || rsig(7'(b)) != rsig(7'(b + 1))) rsvd_any = rsvd_any | ({10{run_or}} & rsig(7'(b)));
+    end
+    reserved_set = (op >= PB_OP_LOAD && op <= PB_OP_STORE_ACC) ? rsvd_any[4'(op - 8'd1)] : 1'b0;
   end
 
   // Checks in the order of docs/isa.md: opcode, reserved bits, fields, scratchpad, accumulator, host.
@@ -178,43 +204,43 @@ module pb_decode #(
         unit_o = (op == PB_OP_LOAD) ? PB_UNIT_LD : PB_UNIT_ST;
         if (rows == 17'd0 || cols == 17'd0 || cols > NN || 17'(sp_col_o) + cols > NN) err_o = PB_ERR_FIELD_RANGE;
         else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (host_big || end_bytes > HOST) err_o = PB_ERR_HOST_RANGE;
-        else if (op == PB_OP_STORE && ha < prog_hi && prog_lo < end_bytes) err_o = PB_ERR_HOST_RANGE;
+        else if (host_big || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
+        else if (op == PB_OP_STORE && prog_ov) err_o = PB_ERR_HOST_RANGE;
         if (op == PB_OP_LOAD) begin
-          rd_mem_o = M_HOST; rd_lo_o = FW'(ha);  rd_hi_o = FW'(end_bytes);
+          rd_mem_o = M_HOST; rd_lo_o = FW'(ha);  rd_hi_o = FW'(end_host);
           wr_mem_o = M_SP;   wr_lo_o = FW'(spa); wr_hi_o = FW'(sp_end);
         end else begin
           rd_mem_o = M_SP;   rd_lo_o = FW'(spa); rd_hi_o = FW'(sp_end);
-          wr_mem_o = M_HOST; wr_lo_o = FW'(ha);  wr_hi_o = FW'(end_bytes);
+          wr_mem_o = M_HOST; wr_lo_o = FW'(ha);  wr_hi_o = FW'(end_host);
         end
       end
       PB_OP_LOAD_ACC: begin
         unit_o = PB_UNIT_LD;
         if (rows == 17'd0) err_o = PB_ERR_FIELD_RANGE;
-        else if (acc_end > ACCR) err_o = PB_ERR_ACC_RANGE;
-        else if (host_big || end_acc > HOST) err_o = PB_ERR_HOST_RANGE;
-        rd_mem_o = M_HOST; rd_lo_o = FW'(ha);   rd_hi_o = FW'(end_acc);
+        else if (acc_over) err_o = PB_ERR_ACC_RANGE;
+        else if (host_big || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
+        rd_mem_o = M_HOST; rd_lo_o = FW'(ha);   rd_hi_o = FW'(end_host);
         wr_mem_o = M_ACC;  wr_lo_o = FW'(acca); wr_hi_o = FW'(acc_end);
       end
       PB_OP_STORE_ACC: begin
         unit_o = PB_UNIT_ST;
         if (rows == 17'd0 || cols == 17'd0 || cols > NN) err_o = PB_ERR_FIELD_RANGE;
-        else if (acc_end > ACCR) err_o = PB_ERR_ACC_RANGE;
-        else if (host_big || end_sacc > HOST) err_o = PB_ERR_HOST_RANGE;
-        else if (ha < prog_hi && prog_lo < end_sacc) err_o = PB_ERR_HOST_RANGE;
+        else if (acc_over) err_o = PB_ERR_ACC_RANGE;
+        else if (host_big || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
+        else if (prog_ov) err_o = PB_ERR_HOST_RANGE;
         rd_mem_o = M_ACC;  rd_lo_o = FW'(acca); rd_hi_o = FW'(acc_end);
-        wr_mem_o = M_HOST; wr_lo_o = FW'(ha);   wr_hi_o = FW'(end_sacc);
+        wr_mem_o = M_HOST; wr_lo_o = FW'(ha);   wr_hi_o = FW'(end_host);
       end
       PB_OP_WEIGHTS: begin
         unit_o = PB_UNIT_EX;
-        if (w_end > SPR) err_o = PB_ERR_SP_RANGE;
-        rd_mem_o = M_SP; rd_lo_o = FW'(spa); rd_hi_o = FW'(w_end);
+        if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
+        rd_mem_o = M_SP; rd_lo_o = FW'(spa); rd_hi_o = FW'(sp_end);
       end
       PB_OP_MATMUL: begin
         unit_o = PB_UNIT_EX;
         if (rows == 17'd0) err_o = PB_ERR_FIELD_RANGE;
         else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (acc_end > ACCR) err_o = PB_ERR_ACC_RANGE;
+        else if (acc_over) err_o = PB_ERR_ACC_RANGE;
         rd_mem_o = M_SP;  rd_lo_o = FW'(spa);  rd_hi_o = FW'(sp_end);
         wr_mem_o = M_ACC; wr_lo_o = FW'(acca); wr_hi_o = FW'(acc_end);
       end
@@ -222,15 +248,15 @@ module pb_decode #(
         unit_o = PB_UNIT_LD;
         if (rows == 17'd0 || pool_o == 5'd0 || pool_o > 5'd16) err_o = PB_ERR_FIELD_RANGE;
         else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (pool_end > 21'(ACCR)) err_o = PB_ERR_ACC_RANGE;
-        rd_mem_o = M_ACC; rd_lo_o = FW'(acca); rd_hi_o = FW'(pool_end);
+        else if (acc_over) err_o = PB_ERR_ACC_RANGE;
+        rd_mem_o = M_ACC; rd_lo_o = FW'(acca); rd_hi_o = FW'(acc_end);
         wr_mem_o = M_SP;  wr_lo_o = FW'(spa);  wr_hi_o = FW'(sp_end);
       end
       PB_OP_CONFIG: begin
         unit_o = PB_UNIT_LD;
         if ($signed(lo_o) > $signed(hi_o)) err_o = PB_ERR_FIELD_RANGE;
-        else if ((K < 32 && (64'(host_addr_o) >> K) != 64'd0) || end_cfg > HOST) err_o = PB_ERR_HOST_RANGE;
-        rd_mem_o = M_HOST; rd_lo_o = FW'(ha); rd_hi_o = FW'(end_cfg);
+        else if ((K < 32 && (64'(host_addr_o) >> K) != 64'd0) || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
+        rd_mem_o = M_HOST; rd_lo_o = FW'(ha); rd_hi_o = FW'(end_host);
       end
       PB_OP_SYNC, PB_OP_HALT: unit_o = PB_UNIT_CTL;
       default: err_o = PB_ERR_ILLEGAL_OPCODE;

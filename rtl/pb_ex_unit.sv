@@ -6,7 +6,9 @@
 module pb_ex_unit #(
   parameter int N   = 16,
   parameter int PCW = 32,
-  parameter int AAW = 16    // accumulator row address bits carried with a row (clog2(ACC_ROWS))
+  parameter int AAW = 16,   // accumulator row address bits carried with a row (clog2(ACC_ROWS))
+  parameter int SAW = 16,   // scratchpad row address bits (clog2(SP_ROWS))
+  parameter int RCW = 16    // row counts of instructions that issue (rows <= SP_ROWS, N <= SP_ROWS)
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -15,9 +17,11 @@ module pb_ex_unit #(
   input  logic            start_i,
   input  logic [7:0]      op_i,
   input  logic [PCW-1:0]  pc_i,
+  /* verilator lint_off UNUSEDSIGNAL */  // bits above SAW, RCW, AAW are 0 in every instruction that issues
   input  logic [15:0]     sp_addr_i,
   input  logic [15:0]     rows_i,
   input  logic [15:0]     acc_addr_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   input  logic            acc_flag_i,
   output logic            busy_o,        // reading the scratchpad
   output logic            busy_mm_o,     // reading the scratchpad for a MATMUL
@@ -52,18 +56,22 @@ module pb_ex_unit #(
 
   // ---- feeding: one scratchpad read per cycle ----
   logic           busy_q, is_w_q, acc_flag_q, wsel_q, pending_q, wtarget_q;
-  logic [15:0]    sp_addr_q, acc_addr_q, cnt_q, len_q;
+  logic [SAW-1:0] sp_addr_q;
+  logic [AAW-1:0] acc_addr_q;
+  logic [RCW-1:0] cnt_q, len_q;
   logic [PCW-1:0] pc_q;
   assign busy_o     = busy_q;
   assign busy_mm_o  = busy_q && !is_w_q;
   assign sp_re_o    = busy_q;
-  assign sp_raddr_o = sp_addr_q + cnt_q;
+  logic [SAW-1:0] sp_raddr;
+  assign sp_raddr   = sp_addr_q + SAW'(cnt_q);
+  assign sp_raddr_o = 16'(sp_raddr);
   assign wsel_o     = wsel_q;
 
   // read data stage (one cycle later)
   logic           d_valid_q, d_w_q, d_last_q, d_acc_q, d_sel_q, d_wtarget_q;
   /* verilator lint_off UNUSEDSIGNAL */  // only the low bits of the row counter index a weight row
-  logic [15:0]    d_cnt_q;
+  logic [RCW-1:0] d_cnt_q;
   /* verilator lint_on UNUSEDSIGNAL */
   logic [AAW-1:0] d_accaddr_q;    // issued MATMULs address rows below ACC_ROWS
   logic [PCW-1:0] d_pc_q;
@@ -88,7 +96,7 @@ module pb_ex_unit #(
           wsel_q    <= ~wsel_q;
           pending_q <= 1'b0;
         end
-      end else if (busy_q && cnt_q + 16'd1 == len_q) begin
+      end else if (busy_q && cnt_q + RCW'(1) == len_q) begin
         busy_q <= 1'b0;
       end
     end
@@ -97,23 +105,23 @@ module pb_ex_unit #(
   always_ff @(posedge clk_i) begin
     if (start_i) begin
       is_w_q     <= (op_i == PB_OP_WEIGHTS);
-      sp_addr_q  <= sp_addr_i;
-      acc_addr_q <= acc_addr_i;
+      sp_addr_q  <= SAW'(sp_addr_i);
+      acc_addr_q <= AAW'(acc_addr_i);
       acc_flag_q <= acc_flag_i;
       pc_q       <= pc_i;
-      cnt_q      <= 16'd0;
-      len_q      <= (op_i == PB_OP_WEIGHTS) ? 16'(N) : rows_i;
+      cnt_q      <= '0;
+      len_q      <= (op_i == PB_OP_WEIGHTS) ? RCW'(N) : RCW'(rows_i);
       wtarget_q  <= ~wsel_q;
     end else if (busy_q) begin
-      cnt_q <= cnt_q + 16'd1;
+      cnt_q <= cnt_q + RCW'(1);
     end
     d_w_q       <= is_w_q;
     d_cnt_q     <= cnt_q;
-    d_last_q    <= (cnt_q + 16'd1 == len_q);
+    d_last_q    <= (cnt_q + RCW'(1) == len_q);
     d_acc_q     <= acc_flag_q;
     d_sel_q     <= wsel_q;
     d_wtarget_q <= wtarget_q;
-    d_accaddr_q <= AAW'(acc_addr_q + cnt_q);
+    d_accaddr_q <= acc_addr_q + AAW'(cnt_q);
     d_pc_q      <= pc_q;
   end
 
@@ -169,22 +177,23 @@ module pb_ex_unit #(
   assign retire_mm_pc_o = rmw_tag_q[TAGW-1 -: PCW];
 
   // ---- occupancy: rows in the array (for interlocks) ----
-  logic [15:0] arr_cnt_q;
-  logic [15:0] life_q [0:1];
+  localparam int OCW = $clog2(2 * N);   // holds PIPE = 2N - 1 and LIFE = 2N - 2
+  logic [OCW-1:0] arr_cnt_q;
+  logic [OCW-1:0] life_q [0:1];
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      arr_cnt_q <= 16'd0;
-      life_q[0] <= 16'd0;
-      life_q[1] <= 16'd0;
+      arr_cnt_q <= '0;
+      life_q[0] <= '0;
+      life_q[1] <= '0;
     end else begin
-      arr_cnt_q <= in_valid ? 16'(PIPE) : (arr_cnt_q != 16'd0 ? arr_cnt_q - 16'd1 : 16'd0);
+      arr_cnt_q <= in_valid ? OCW'(PIPE) : (arr_cnt_q != '0 ? arr_cnt_q - OCW'(1) : '0);
       for (int b = 0; b < 2; b++)
-        life_q[b] <= (in_valid && d_sel_q == b[0]) ? 16'(LIFE) : (life_q[b] != 16'd0 ? life_q[b] - 16'd1 : 16'd0);
+        life_q[b] <= (in_valid && d_sel_q == b[0]) ? OCW'(LIFE) : (life_q[b] != '0 ? life_q[b] - OCW'(1) : '0);
     end
   end
-  assign inflight_o    = in_valid || (arr_cnt_q != 16'd0) || rmw_valid_q;
-  assign buf_busy_o[0] = (in_valid && !d_sel_q) || (life_q[0] != 16'd0);
-  assign buf_busy_o[1] = (in_valid && d_sel_q) || (life_q[1] != 16'd0);
+  assign inflight_o    = in_valid || (arr_cnt_q != '0) || rmw_valid_q;
+  assign buf_busy_o[0] = (in_valid && !d_sel_q) || (life_q[0] != '0);
+  assign buf_busy_o[1] = (in_valid && d_sel_q) || (life_q[1] != '0);
 endmodule
 
 `default_nettype wire

@@ -6,8 +6,20 @@
 // every entry takes the next one's word, and an arriving word goes to the first free entry
 // (after the shift). Words arrive and leave in program order, so the PC of the head is a counter
 // of the words issued (no PC stored per entry).
+//
+// Entries hold the word packed (docs/fpga.md): the opcode in 4 bits (every opcode at or above 16
+// is illegal, as is 15), and the row address at [47:32] (sp_addr, or acc_addr of LOAD_ACC and
+// STORE_ACC), rows and host_addr fields in AW, RCW and HAW bits plus one bit that
+// says some higher bit was set. The head is unpacked into a word the decoder treats exactly as the
+// original: a set flag sets every higher bit (the fields' runs of reserved bits are whole, so the
+// reserved-bit check sees a set bit where it saw one; a host address at or above 2^HAW, a row
+// address at or above 2^AW and a row count above max(SP_ROWS, ACC_ROWS) fail the same range
+// check), and every instruction that issues has those bits 0.
 module pb_fetch #(
-  parameter int PCW = 32
+  parameter int PCW = 32,
+  parameter int HAW = 32,   // host address bits (clog2(HOST_BYTES))
+  parameter int RCW = 16,   // row count bits of an instruction that can pass its checks
+  parameter int AW  = 16    // row address bits (max of clog2(SP_ROWS), clog2(ACC_ROWS))
 ) (
   input  logic           clk_i,
   input  logic           rst_ni,
@@ -30,8 +42,56 @@ module pb_fetch #(
   output logic [PCW-1:0] fetch_pc_o
 );
   localparam int DEPTH = 4;
+  localparam int RQ    = (RCW < 16) ? RCW + 1 : 16;   // packed rows field
+  localparam int HQ    = (HAW < 31) ? HAW + 1 : 32;   // packed host_addr field
+  localparam int AQ    = (AW < 15) ? AW + 1 : 16;     // packed row address field
+  localparam int SW    = 4 + 24 + AQ + RQ + 32 + HQ;  // packed word
 
-  logic [127:0]   data_q [0:DEPTH-1] /* verilator split_var */;
+  // pack: {host_addr, [95:64], rows, row address, [31:8], opcode}
+  logic [SW-1:0] rsp_packed;
+  logic [3:0]    rsp_op;
+  logic [AQ-1:0] rsp_addr;
+  logic [RQ-1:0] rsp_rows;
+  logic [HQ-1:0] rsp_host;
+  assign rsp_op = (if_rsp_data_i[7:4] == 4'd0) ? if_rsp_data_i[3:0] : 4'hf;
+  if (AW < 15) begin : g_addr_packed
+    assign rsp_addr = {|if_rsp_data_i[47:32+AW], if_rsp_data_i[32 +: AW]};
+  end else begin : g_addr_full
+    assign rsp_addr = if_rsp_data_i[47:32];
+  end
+  if (RCW < 16) begin : g_rows_packed
+    assign rsp_rows = {|if_rsp_data_i[63:48+RCW], if_rsp_data_i[48 +: RCW]};
+  end else begin : g_rows_full
+    assign rsp_rows = if_rsp_data_i[63:48];
+  end
+  if (HAW < 31) begin : g_host_packed
+    assign rsp_host = {|if_rsp_data_i[127:96+HAW], if_rsp_data_i[96 +: HAW]};
+  end else begin : g_host_full
+    assign rsp_host = if_rsp_data_i[127:96];
+  end
+  assign rsp_packed = {rsp_host, if_rsp_data_i[95:64], rsp_rows, rsp_addr, if_rsp_data_i[31:8], rsp_op};
+
+  // unpack the head
+  logic [SW-1:0] hd;
+  logic [15:0]   hd_addr, hd_rows;
+  logic [31:0]   hd_host;
+  if (AW < 15) begin : g_addr_unpack
+    assign hd_addr = {{(16 - AW){hd[28 + AW]}}, hd[28 +: AW]};
+  end else begin : g_addr_unpack_full
+    assign hd_addr = hd[28 +: 16];
+  end
+  if (RCW < 16) begin : g_rows_unpack
+    assign hd_rows = hd[28 + AQ + RCW] ? 16'hffff : 16'(hd[28 + AQ +: RCW]);
+  end else begin : g_rows_unpack_full
+    assign hd_rows = hd[28 + AQ +: 16];
+  end
+  if (HAW < 31) begin : g_host_unpack
+    assign hd_host = {{(32 - HAW){hd[SW - 1]}}, hd[SW - HQ +: HAW]};
+  end else begin : g_host_unpack_full
+    assign hd_host = hd[SW - 32 +: 32];
+  end
+
+  logic [SW-1:0]  data_q [0:DEPTH-1] /* verilator split_var */;
   logic [2:0]     count_q, inflight_q;
   logic [PCW-1:0] fetch_pc_q, head_pc_q;
 
@@ -42,7 +102,8 @@ module pb_fetch #(
   assign pop            = pop_i && head_valid_o;
 
   assign head_valid_o = count_q != 3'd0;
-  assign head_o       = data_q[0];
+  assign hd           = data_q[0];
+  assign head_o       = {hd_host, hd[28 + AQ + RQ +: 32], hd_rows, hd_addr, hd[4 +: 24], 4'd0, hd[3:0]};
   assign head_pc_o    = head_pc_q;
   assign exhausted_o  = (fetch_pc_q >= limit_i) && (count_q == 3'd0) && (inflight_q == 3'd0);
   assign fetch_pc_o   = fetch_pc_q;
@@ -75,7 +136,7 @@ module pb_fetch #(
     assign take_rsp = if_rsp_valid_i && (pop ? (3'(e) + 3'd1 == count_q) : (3'(e) == count_q));
     assign load     = take_rsp || (pop && e + 1 < DEPTH);
     always_ff @(posedge clk_i) begin
-      if (load) data_q[e] <= take_rsp ? if_rsp_data_i : data_q[(e + 1) % DEPTH];
+      if (load) data_q[e] <= take_rsp ? rsp_packed : data_q[(e + 1) % DEPTH];
     end
   end
 endmodule

@@ -14,7 +14,12 @@ module pb_ld_unit #(
   parameter int N        = 16,
   parameter int PCW      = 32,
   parameter int RQ_LANES = N,
-  parameter int HAW      = 32   // host address bits that can be nonzero in a request (clog2(HOST_BYTES))
+  parameter int HAW      = 32,  // host address bits that can be nonzero in a request (clog2(HOST_BYTES))
+  // widths of what an instruction that issues can hold (the decoder's range checks): scratchpad
+  // and accumulator row addresses (clog2 of SP_ROWS, ACC_ROWS) and row counts (<= max of both)
+  parameter int SAW      = 16,
+  parameter int AAW      = 16,
+  parameter int RCW      = 16
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -23,17 +28,17 @@ module pb_ld_unit #(
   input  logic            start_i,
   input  logic [7:0]      op_i,
   input  logic [PCW-1:0]  pc_i,
-  input  logic [7:0]      sp_col_i,
+  /* verilator lint_off UNUSEDSIGNAL */  // bits above the widths above (and HAW) are 0 in every
+  input  logic [7:0]      sp_col_i,       // instruction that issues (and pool_stride's when pool > 1)
   input  logic [7:0]      cols_i,
   input  logic [15:0]     sp_addr_i,
   input  logic [15:0]     rows_i,
-  /* verilator lint_off UNUSEDSIGNAL */  // bits at and above HAW are 0 in every instruction that issues
   input  logic [23:0]     host_stride_i,
   input  logic [31:0]     host_addr_i,
-  /* verilator lint_on UNUSEDSIGNAL */
   input  logic [15:0]     acc_addr_i,
   input  logic [4:0]      pool_i,
   input  logic [15:0]     pool_stride_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   input  logic [7:0]      zp_i,
   input  logic [7:0]      lo_i,
   input  logic [7:0]      hi_i,
@@ -70,8 +75,12 @@ module pb_ld_unit #(
   logic           busy_q;
   logic [7:0]     op_q;
   logic [PCW-1:0] pc_q;
-  logic [7:0]     sp_col_q, cols_q;
-  logic [15:0]    sp_addr_q, rows_q, acc_addr_q, pool_stride_q;
+  localparam int CLW = $clog2(N + 1);   // sp_col < N, cols <= N
+  localparam int CW  = (RCW + 2 > 4) ? RCW + 2 : 4;   // DMA beats: rows, 4 * rows or 8
+  logic [CLW-1:0] sp_col_q, cols_q;
+  logic [SAW-1:0] sp_addr_q;
+  logic [RCW-1:0] rows_q;
+  logic [AAW-1:0] acc_addr_q, pool_stride_q;   // pool_stride < ACC_ROWS when it is used (pool > 1)
   logic [HAW-1:0] stride_q;   // only used between the rows of a range that stays below 2^HAW
   logic [4:0]     pool_q;
   logic [7:0]     zp_q, lo_q, hi_q;
@@ -81,31 +90,31 @@ module pb_ld_unit #(
   assign pc_o     = pc_q;
 
   // ---- DMA requests (LOAD, LOAD_ACC, CONFIG) ----
-  logic [17:0] req_cnt_q, rsp_cnt_q, beats;
+  logic [CW-1:0] req_cnt_q, rsp_cnt_q, beats;
   logic [HAW-1:0] row_addr_q;   // host address of the current request's row
   logic [1:0]  part_q;       // LOAD_ACC: which N-byte quarter of a 4N-byte row
   logic        is_dma;
   assign is_dma = (op_q == PB_OP_LOAD) || (op_q == PB_OP_LOAD_ACC) || (op_q == PB_OP_CONFIG);
   always_comb begin
     case (op_q)
-      PB_OP_LOAD:     beats = 18'(rows_q);
-      PB_OP_LOAD_ACC: beats = 18'(rows_q) * 18'd4;
-      PB_OP_CONFIG:   beats = 18'd8;
-      default:        beats = 18'd0;
+      PB_OP_LOAD:     beats = CW'(rows_q);
+      PB_OP_LOAD_ACC: beats = CW'(rows_q) << 2;
+      PB_OP_CONFIG:   beats = CW'(8);
+      default:        beats = '0;
     endcase
   end
   assign rd_req_valid_o = busy_q && is_dma && (req_cnt_q < beats);
   logic [HAW-1:0] req_addr;
   assign req_addr       = (op_q == PB_OP_LOAD_ACC) ? row_addr_q + HAW'(part_q) * HAW'(N) : row_addr_q;
   assign rd_req_addr_o  = 32'(req_addr);
-  assign rd_req_len_o   = (op_q == PB_OP_LOAD) ? cols_q : 8'(N);
+  assign rd_req_len_o   = (op_q == PB_OP_LOAD) ? 8'(cols_q) : 8'(N);
   logic req_fire;
   assign req_fire = rd_req_valid_o && rd_req_ready_i;
   logic rsp_last;
-  assign rsp_last = rd_rsp_valid_i && (rsp_cnt_q + 18'd1 == beats);
+  assign rsp_last = rd_rsp_valid_i && (rsp_cnt_q + CW'(1) == beats);
 
   // ---- LOAD_ACC row assembly ----
-  logic [N*32-1:0] accrow_q;
+  logic [N*24-1:0] accrow_q;   // the last three beats (the oldest is shifted out with the row's fourth)
 
   // ---- CONFIG registers: entry c = {mult[c], bias[c]} at cfg_q[c*64 +: 64] ----
   // CONFIG writes its eight beats straight into them (no staging copy): a CONFIG with a bad
@@ -113,11 +122,10 @@ module pb_ld_unit #(
   // the next start clears them, so a partly written set is never used. While a CONFIG runs, no
   // ACTIVATE does (both are LD instructions, and the LD unit runs one at a time).
   logic [N*64-1:0] cfg_q;
-  logic [N*64-1:0] cfg_full;   // cfg_q with the arriving beat
-  always_comb begin
-    cfg_full = cfg_q;
-    cfg_full[rsp_cnt_q[2:0]*N*8 +: N*8] = rd_rsp_data_i;
-  end
+  // The beats shift in from the top (no multiplexer that places a beat by its number): after the
+  // eighth, beat b is at cfg_q[b*N*8 +: N*8]. Only the last beat's cfg_full is used (rsp_last).
+  logic [N*64-1:0] cfg_full;   // cfg_q with the arriving beat shifted in
+  assign cfg_full = {rd_rsp_data_i, cfg_q[N*64-1 : N*8]};
   logic [31:0] bias_q [0:N-1];
   logic [31:0] mult_q [0:N-1];
   always_comb begin
@@ -140,17 +148,17 @@ module pb_ld_unit #(
   localparam int L  = RQ_LANES;
   localparam int G  = N / RQ_LANES;            // lane groups per row
   localparam int GW = (G > 1) ? $clog2(G) : 1;
-  logic [15:0] act_r_q;      // row of the next read
-  logic [4:0]  act_i_q;      // member of the next read
-  logic [15:0] act_row_q;    // accumulator row of member 0 of row act_r_q (acc_addr + r)
-  logic [15:0] act_addr_q;   // accumulator row of the next read (act_row + i * pool_stride)
-  logic [15:0] act_out_q;    // rows written so far
+  logic [RCW-1:0] act_r_q;    // row of the next read
+  logic [4:0]     act_i_q;    // member of the next read
+  logic [AAW-1:0] act_row_q;  // accumulator row of member 0 of row act_r_q (acc_addr + r)
+  logic [AAW-1:0] act_addr_q; // accumulator row of the next read (act_row + i * pool_stride)
+  logic [RCW-1:0] act_out_q;  // rows written so far
   logic [GW-1:0] gap_q;      // cycles left before the next row's first read
   logic        act_reading, act_last_member;
   assign act_reading     = busy_q && (op_q == PB_OP_ACTIVATE) && (act_r_q < rows_q) && (gap_q == '0);
   assign act_last_member = act_i_q + 5'd1 == pool_q;
   assign acc_re_o        = act_reading;
-  assign acc_raddr_o     = act_addr_q;
+  assign acc_raddr_o     = 16'(act_addr_q);
 
   logic rdv_q, rd_last_member_q;   // read data arrives this cycle; it is the last member of its row
   logic [31:0] vmax_q [0:N-1];     // running max of (acc + bias) over the members so far
@@ -226,28 +234,30 @@ module pb_ld_unit #(
   logic [N-1:0]   load_mask;
   logic [N*8-1:0] load_data;
   always_comb begin
-    for (int b = 0; b < N; b++) load_mask[b] = (9'(b) >= {1'b0, sp_col_q}) && (9'(b) < {1'b0, sp_col_q} + {1'b0, cols_q});
+    for (int b = 0; b < N; b++) load_mask[b] = ((CLW+1)'(b) >= (CLW+1)'(sp_col_q)) && ((CLW+1)'(b) < (CLW+1)'(sp_col_q) + (CLW+1)'(cols_q));
     load_data = rd_rsp_data_i << (sp_col_q * 8);
   end
   logic load_wr, act_wr;
   assign load_wr = busy_q && (op_q == PB_OP_LOAD) && rd_rsp_valid_i;
   assign act_wr  = busy_q && (op_q == PB_OP_ACTIVATE) && rq_valid[0] && (32'(og_q) == G - 1);
   assign sp_we_o    = load_wr || act_wr;
-  assign sp_waddr_o = load_wr ? sp_addr_q + 16'(rsp_cnt_q) : sp_addr_q + act_out_q;
+  logic [SAW-1:0] sp_waddr;
+  logic [AAW-1:0] acc_waddr;
+  assign sp_waddr   = sp_addr_q + (load_wr ? SAW'(rsp_cnt_q) : SAW'(act_out_q));
+  assign sp_waddr_o = 16'(sp_waddr);
   assign sp_wmask_o = load_wr ? load_mask : {N{1'b1}};
   assign sp_wdata_o = load_wr ? load_data : act_row;
 
+  // the four beats of a row shift in from the top, like CONFIG's: with the fourth, the row is whole
   logic [N*32-1:0] accrow_full;
-  always_comb begin
-    accrow_full = accrow_q;
-    accrow_full[rsp_cnt_q[1:0]*N*8 +: N*8] = rd_rsp_data_i;
-  end
+  assign accrow_full = {rd_rsp_data_i, accrow_q};
   assign acc_we_o    = busy_q && (op_q == PB_OP_LOAD_ACC) && rd_rsp_valid_i && (rsp_cnt_q[1:0] == 2'd3);
-  assign acc_waddr_o = acc_addr_q + 16'(rsp_cnt_q >> 2);
+  assign acc_waddr   = acc_addr_q + AAW'(rsp_cnt_q >> 2);
+  assign acc_waddr_o = 16'(acc_waddr);
   assign acc_wdata_o = accrow_full;
 
   logic act_done;
-  assign act_done = act_wr && (act_out_q + 16'd1 == rows_q);
+  assign act_done = act_wr && (act_out_q + RCW'(1) == rows_q);
   assign retire_o = busy_q && ((is_dma && rsp_last && !(op_q == PB_OP_CONFIG && !mults_ok)) || act_done);
   assign cfg_err_o = busy_q && (op_q == PB_OP_CONFIG) && rsp_last && !mults_ok;
   // Bytes are counted as they arrive (no rows x cols multiplier); CONFIG's with its last beat,
@@ -288,29 +298,29 @@ module pb_ld_unit #(
   always_ff @(posedge clk_i) begin
     if (start_i) begin
       pc_q          <= pc_i;
-      sp_col_q      <= sp_col_i;
-      cols_q        <= cols_i;
-      sp_addr_q     <= sp_addr_i;
-      rows_q        <= (op_i == PB_OP_ACTIVATE || op_i == PB_OP_LOAD || op_i == PB_OP_LOAD_ACC) ? rows_i : 16'd0;
+      sp_col_q      <= CLW'(sp_col_i);
+      cols_q        <= CLW'(cols_i);
+      sp_addr_q     <= SAW'(sp_addr_i);
+      rows_q        <= (op_i == PB_OP_ACTIVATE || op_i == PB_OP_LOAD || op_i == PB_OP_LOAD_ACC) ? RCW'(rows_i) : '0;
       stride_q      <= HAW'(host_stride_i);
-      acc_addr_q    <= acc_addr_i;
+      acc_addr_q    <= AAW'(acc_addr_i);
       pool_q        <= pool_i;
-      pool_stride_q <= pool_stride_i;
+      pool_stride_q <= AAW'(pool_stride_i);
       zp_q          <= zp_i;
       lo_q          <= lo_i;
       hi_q          <= hi_i;
-      req_cnt_q     <= 18'd0;
-      rsp_cnt_q     <= 18'd0;
+      req_cnt_q     <= '0;
+      rsp_cnt_q     <= '0;
       row_addr_q    <= HAW'(host_addr_i);
       part_q        <= 2'd0;
-      act_r_q       <= 16'd0;
+      act_r_q       <= '0;
       act_i_q       <= 5'd0;
-      act_row_q     <= acc_addr_i;
-      act_addr_q    <= acc_addr_i;
-      act_out_q     <= 16'd0;
+      act_row_q     <= AAW'(acc_addr_i);
+      act_addr_q    <= AAW'(acc_addr_i);
+      act_out_q     <= '0;
     end else if (busy_q) begin
       if (req_fire) begin
-        req_cnt_q <= req_cnt_q + 18'd1;
+        req_cnt_q <= req_cnt_q + CW'(1);
         case (op_q)
           PB_OP_LOAD: row_addr_q <= row_addr_q + stride_q;
           PB_OP_LOAD_ACC: begin
@@ -321,21 +331,21 @@ module pb_ld_unit #(
         endcase
       end
       if (rd_rsp_valid_i) begin
-        rsp_cnt_q <= rsp_cnt_q + 18'd1;
-        if (op_q == PB_OP_LOAD_ACC) accrow_q <= accrow_full;
+        rsp_cnt_q <= rsp_cnt_q + CW'(1);
+        if (op_q == PB_OP_LOAD_ACC) accrow_q <= accrow_full[N*32-1 : N*8];
       end
       if (act_reading) begin
         if (act_last_member) begin
           act_i_q    <= 5'd0;
-          act_r_q    <= act_r_q + 16'd1;
-          act_row_q  <= act_row_q + 16'd1;
-          act_addr_q <= act_row_q + 16'd1;
+          act_r_q    <= act_r_q + RCW'(1);
+          act_row_q  <= act_row_q + AAW'(1);
+          act_addr_q <= act_row_q + AAW'(1);
         end else begin
           act_i_q    <= act_i_q + 5'd1;
           act_addr_q <= act_addr_q + pool_stride_q;
         end
       end
-      if (act_wr) act_out_q <= act_out_q + 16'd1;
+      if (act_wr) act_out_q <= act_out_q + RCW'(1);
     end
     // read-data bookkeeping for ACTIVATE (one cycle behind the reads)
     rd_first_q       <= (act_i_q == 5'd0);

@@ -7,19 +7,24 @@
 module pb_st_unit #(
   parameter int N   = 16,
   parameter int PCW = 32,
-  parameter int HAW = 32   // host address bits that can be nonzero in a request (clog2(HOST_BYTES))
+  parameter int HAW = 32,  // host address bits that can be nonzero in a request (clog2(HOST_BYTES))
+  // widths of what an instruction that issues can hold (the decoder's range checks): scratchpad
+  // and accumulator row addresses (clog2 of SP_ROWS, ACC_ROWS) and row counts (<= max of both)
+  parameter int SAW = 16,
+  parameter int AAW = 16,
+  parameter int RCW = 16
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
   input  logic            start_i,
   input  logic [7:0]      op_i,
   input  logic [PCW-1:0]  pc_i,
-  input  logic [7:0]      sp_col_i,
+  /* verilator lint_off UNUSEDSIGNAL */  // bits above the widths above (and HAW) are 0 in every
+  input  logic [7:0]      sp_col_i,       // instruction that issues
   input  logic [7:0]      cols_i,
   input  logic [15:0]     sp_addr_i,
   input  logic [15:0]     acc_addr_i,
   input  logic [15:0]     rows_i,
-  /* verilator lint_off UNUSEDSIGNAL */  // bits at and above HAW are 0 in every instruction that issues
   input  logic [23:0]     host_stride_i,
   input  logic [31:0]     host_addr_i,
   /* verilator lint_on UNUSEDSIGNAL */
@@ -49,8 +54,11 @@ module pb_st_unit #(
   logic [1:0]     beat_q, last_beat_q;
   logic [7:0]     last_len_q;
   logic [PCW-1:0] pc_q;
-  logic [7:0]     sp_col_q, cols_q;
-  logic [15:0]    raddr_q, rows_q, rd_cnt_q, wr_cnt_q;
+  localparam int CLW = $clog2(N + 1);             // sp_col < N, cols <= N
+  localparam int RAW = (SAW > AAW) ? SAW : AAW;   // a scratchpad or an accumulator row
+  logic [CLW-1:0] sp_col_q, cols_q;
+  logic [RAW-1:0] raddr_q;
+  logic [RCW-1:0] rows_q, rd_cnt_q, wr_cnt_q;
   logic [HAW-1:0] stride_q;   // only used between the rows of a range that stays below 2^HAW
   logic [HAW-1:0] waddr_q;
 
@@ -60,15 +68,17 @@ module pb_st_unit #(
   assign wr_fire        = wr_req_valid_o && wr_req_ready_i;
   assign row_done       = wr_fire && (!acc_q || beat_q == last_beat_q);
   assign rd_en          = busy_q && (rd_cnt_q < rows_q) && (!wv_q || row_done);
-  assign last_wr        = row_done && (wr_cnt_q + 16'd1 == rows_q);
+  assign last_wr        = row_done && (wr_cnt_q + RCW'(1) == rows_q);
   assign sp_re_o        = rd_en && !acc_q;
   assign acc_re_o       = rd_en && acc_q;
-  assign sp_raddr_o     = raddr_q + rd_cnt_q;
-  assign acc_raddr_o    = raddr_q + rd_cnt_q;
+  logic [RAW-1:0] raddr;
+  assign raddr          = raddr_q + RAW'(rd_cnt_q);
+  assign sp_raddr_o     = 16'(raddr);
+  assign acc_raddr_o    = 16'(raddr);
   logic [HAW-1:0] req_addr;
   assign req_addr       = waddr_q + HAW'(beat_q) * HAW'(N);
   assign wr_req_addr_o  = 32'(req_addr);
-  assign wr_req_len_o   = !acc_q ? cols_q : (beat_q == last_beat_q) ? last_len_q : 8'(N);
+  assign wr_req_len_o   = !acc_q ? 8'(cols_q) : (beat_q == last_beat_q) ? last_len_q : 8'(N);
   assign wr_req_data_o  = acc_q ? acc_rdata_i[32'(beat_q) * 32'(N * 8) +: N * 8] : (sp_rdata_i >> (sp_col_q * 8));
   assign busy_o         = busy_q;
   assign busy_acc_o     = busy_q && acc_q;
@@ -99,21 +109,21 @@ module pb_st_unit #(
     if (start_i) begin
       pc_q     <= pc_i;
       acc_q    <= (op_i == PB_OP_STORE_ACC);
-      sp_col_q <= sp_col_i;
-      cols_q   <= cols_i;
-      raddr_q  <= (op_i == PB_OP_STORE_ACC) ? acc_addr_i : sp_addr_i;
-      rows_q   <= rows_i;
+      sp_col_q <= CLW'(sp_col_i);
+      cols_q   <= CLW'(cols_i);
+      raddr_q  <= (op_i == PB_OP_STORE_ACC) ? RAW'(acc_addr_i) : RAW'(sp_addr_i);
+      rows_q   <= RCW'(rows_i);
       stride_q <= HAW'(host_stride_i);
       waddr_q  <= HAW'(host_addr_i);
-      rd_cnt_q <= 16'd0;
-      wr_cnt_q <= 16'd0;
+      rd_cnt_q <= '0;
+      wr_cnt_q <= '0;
       beat_q   <= 2'd0;
       last_beat_q <= beats_m1;
       last_len_q  <= 8'(bytes_acc - 10'(beats_m1) * 10'(N));
     end else begin
-      if (rd_en) rd_cnt_q <= rd_cnt_q + 16'd1;
+      if (rd_en) rd_cnt_q <= rd_cnt_q + RCW'(1);
       if (row_done) begin
-        wr_cnt_q <= wr_cnt_q + 16'd1;
+        wr_cnt_q <= wr_cnt_q + RCW'(1);
         waddr_q  <= waddr_q + stride_q;
         beat_q   <= 2'd0;
       end else if (wr_fire) begin
