@@ -165,6 +165,8 @@ raw('len_big', b'\x7e\x44\x01\xff\xff\x00\x01', 3.0)
 req('reset', 8)
 req('reset_len', 8, b'\x00')
 req('cnt1', 5, A(0x114, 4))
+# c_new (same SEQ as c_a, another CRC) was executed: 0x3030 holds its value 2, not c_a's 1
+req('c_new_rb', 2, A(0x3030, 2))
 PYEOF
 cat > "$CHECK_TMP/replies.expected" << 'EOF'
 clear 7e118300008bd9
@@ -233,6 +235,7 @@ len_big 7e44ff02000201a325
 reset 7e4288000095cf
 reset_len 7e43ff02000308c97c
 cnt1 7e44851000390000000900000000000000030000003491
+c_new_rb 7e458202000202ea1a
 EOF
 if sim_start replies; then
   ${PYTHON:-.venv/bin/python} "$CHECK_TMP/replies.py" "$PORT" > "$LOG/replies.txt" 2>&1
