@@ -278,7 +278,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: test_uart_link PORT\n");
     return 2;
   }
-  if (pb_uart_link_open(argv[1], 0, 0, &L, err, sizeof err)) {
+  /* a 20 s reply timeout: on a busy machine the simulator can be 10x slower than usual, and a
+     timeout there is not a line fault; the no-retransmission check below is about the line */
+  if (pb_uart_link_open(argv[1], 0, 20000, &L, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
     CHECK(0, "open %s", argv[1]);
     return check_done();
