@@ -110,8 +110,6 @@ const char *pb_backends(void) { return pb_backend_names(); }
 
 const char *pb_last_error(const pb_ctx_t *ctx) { return ctx ? ctx->err : tls_err; }
 
-static void hw_str(char *buf, size_t len, const pb_hw_t *h) { pb_hw_format(h, buf, len); }
-
 static char *dup_str(const char *s) {
   if (!s) return NULL;
   size_t l = strlen(s) + 1;
@@ -123,7 +121,7 @@ static char *dup_str(const char *s) {
 /* Open ctx->be for hw. `who` names the calling function for messages. */
 static pb_status_t open_backend(pb_ctx_t *ctx, const pb_hw_t *hw, const char *who) {
   char e[ERR_BYTES - 128], hs[96];
-  hw_str(hs, sizeof hs, hw);
+  pb_hw_format(hw, hs, sizeof hs);
   if (!strcmp(ctx->backend, "verilator") && !pb_vsim_find(hw)) {
     pb_backend_t *none = NULL;
     pb_backend_open(ctx->backend, hw, &ctx->bopts, &none, e, sizeof e); /* for its list of builds */
@@ -134,7 +132,7 @@ static pb_status_t open_backend(pb_ctx_t *ctx, const pb_hw_t *hw, const char *wh
     return set_err(ctx, PB_E_BACKEND, "%s: cannot open backend %s for %s: %s", who, ctx->backend, hs, e);
   if (!pb_hw_equal(&ctx->be->hw, hw)) { /* a backend with fixed parameters (a board) reports its own */
     char bs[96];
-    hw_str(bs, sizeof bs, &ctx->be->hw);
+    pb_hw_format(&ctx->be->hw, bs, sizeof bs);
     ctx->be->close(ctx->be);
     ctx->be = NULL;
     return set_err(ctx, PB_E_HW_MISMATCH, "%s: backend %s has hardware %s, not %s", who, ctx->backend, bs, hs);
@@ -306,9 +304,9 @@ static pb_status_t load_program(pb_ctx_t *ctx, const char *who) {
   pb_program_t *p = &ctx->prog;
   ctx->loaded = 1; /* from here, unload() frees the program */
   char want[96], have[96];
-  hw_str(want, sizeof want, &p->hw);
+  pb_hw_format(&p->hw, want, sizeof want);
   if (ctx->hw_fixed && !pb_hw_equal(&ctx->hw, &p->hw)) {
-    hw_str(have, sizeof have, &ctx->hw);
+    pb_hw_format(&ctx->hw, have, sizeof have);
     set_err(ctx, PB_E_HW_MISMATCH, "%s: program '%s' was built for hardware %s; backend %s was opened for %s", who,
             ctx->source, want, ctx->backend, have);
     unload(ctx);

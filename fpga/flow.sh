@@ -29,6 +29,8 @@ LOG=$OUT/flow.log
 : > "$LOG"
 say() { echo "$*" | tee -a "$LOG"; }
 t0=$(date +%s)
+# stop_with REASON: the report (the tools' output so far) with this failure, then exit 1
+stop_with() { python3 fpga/report.py "$BOARD" "$OUT" "$FREQ" "$1" | tee -a "$LOG"; exit 1; }
 
 # ---- PLL parameters for FREQ (the tools' own calculators) ----
 if [ $((FREQ * 1000000 % BAUD)) != 0 ]; then
@@ -77,7 +79,7 @@ t2=$(date +%s)
 say "yosys: exit $rc, $((t2 - t1)) s (log: $OUT/yosys.log)"
 if [ $rc != 0 ]; then
   grep -E "ERROR|Error" "$OUT/yosys.log" | head -5 | tee -a "$LOG"
-  python3 fpga/report.py "$BOARD" "$OUT" "$FREQ" "synthesis failed" | tee -a "$LOG"; exit 1
+  stop_with "synthesis failed"
 fi
 
 # ---- place and route ----
@@ -94,7 +96,7 @@ t3=$(date +%s)
 say "nextpnr: exit $rc, $((t3 - t2)) s (log: $OUT/nextpnr.log)"
 if [ $rc != 0 ]; then
   grep -E "ERROR" "$OUT/nextpnr.log" | head -5 | tee -a "$LOG"
-  python3 fpga/report.py "$BOARD" "$OUT" "$FREQ" "place and route failed" | tee -a "$LOG"; exit 1
+  stop_with "place and route failed"
 fi
 
 # ---- bitstream ----
@@ -106,5 +108,5 @@ else
 fi
 t4=$(date +%s)
 say "bitstream: exit $rc, $((t4 - t3)) s: $BIT"
-[ $rc = 0 ] || { python3 fpga/report.py "$BOARD" "$OUT" "$FREQ" "bitstream packing failed" | tee -a "$LOG"; exit 1; }
+[ $rc = 0 ] || stop_with "bitstream packing failed"
 python3 fpga/report.py "$BOARD" "$OUT" "$FREQ" "" "$BIT" "$((t4 - t0))" | tee -a "$LOG"

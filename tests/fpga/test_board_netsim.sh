@@ -22,11 +22,7 @@ IMAGES=${PB_NETSIM_IMAGES:-2}   # about 25 s each: the netlist simulates some 3 
 read -r BN BSP BACC BHOST BRQ _ <<< "$(make -s --no-print-directory print-ICE40_HW)"
 HW="--array $BN --sp-rows $BSP --acc-rows $BACC --host-bytes $BHOST"
 
-progs=build/progs
-if ! ls $progs/*.pbs > /dev/null 2>&1; then
-  progs=$CHECK_TMP/progs; mkdir -p $progs
-  for t in test_programs test_asm test_model_errors; do PB_PROG_DUMP=$progs build/tests/$t > /dev/null 2>&1; done
-fi
+progs=$(uart_progs_dir)
 # two error programs of this N (the unit tests' error programs are N=4): an illegal opcode after
 # a LOAD, and a LOAD past the scratchpad's last row
 for k in ill range; do
@@ -40,8 +36,9 @@ for k in ill range; do
     fi
     echo "HALT"; } > $T/err_$k.pbs
 done
-nb="$(grep -l "^\.hw n=$BN " $progs/*.pbs) $T/err_ill.pbs $T/err_range.pbs"
+nb=$(grep -l "^\.hw n=$BN " $progs/*.pbs)
 check "N=$BN programs to run ($(echo $nb | wc -w) in $progs)" test -n "$nb"
+nb="$nb $T/err_ill.pbs $T/err_range.pbs"
 
 [ -f build/data/test_x.npy ] || $PY models/make_data.py --out build/data > /dev/null
 $PY -c "import numpy as np; np.save('$T/x.npy', np.load('build/data/test_x.npy')[:$IMAGES])"
@@ -51,15 +48,7 @@ check "compile cnn_w0.25 with one requantizer lane per column" \
   $PB compile models/cnn_w0.25.qdq.onnx -o $T/cnn_lanes.pbin $HW --batch 1
 
 sim_start netsim || exit 1
-out=$(PB_BOARD_N=$BN PB_BOARD_RQ_LANES=$BRQ build/fpga/test_uart_progs "$PORT" $nb 2>&1); rc=$?
-echo "$out" > $LOG/test_board_netsim.log
-echo "$out" | grep -E '^(FAIL|[0-9]+ programs|#)' | head -20
-line=$(grep -E '^# test_uart_progs: [0-9]+ passed, [0-9]+ failed$' <<< "$out")
-if [ -n "$line" ]; then
-  CHECK_PASS=$((CHECK_PASS + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<< "$line")))
-  CHECK_FAIL=$((CHECK_FAIL + $(sed -E 's/.*, ([0-9]+) failed/\1/' <<< "$line")))
-fi
-[ "$rc" = 0 ] && [ -n "$line" ] || fail "test_uart_progs on the netlist board exited with $rc"
+PB_BOARD_N=$BN PB_BOARD_RQ_LANES=$BRQ run_uart_progs $LOG/test_board_netsim.log $nb
 
 check "cnn_w0.25 on ref ($IMAGES images)" $PB run $T/cnn.pbin --input $T/x.npy --output $T/ref.npy --raw
 t0=$(date +%s)

@@ -10,24 +10,12 @@ cd "$(dirname "$0")/../.."
 trap 'sim_stop; rm -rf "$CHECK_TMP"' EXIT
 LOG=build/fpga/logs
 
-progs=build/progs
-if ! ls $progs/*.pbs > /dev/null 2>&1; then
-  progs=$CHECK_TMP/progs; mkdir -p $progs
-  for t in test_programs test_asm test_model_errors; do PB_PROG_DUMP=$progs build/tests/$t > /dev/null 2>&1; done
-fi
+progs=$(uart_progs_dir)
 n4=$(grep -l '^\.hw n=4 ' $progs/*.pbs)
 check "N=4 programs to run ($(echo $n4 | wc -w) in $progs)" test -n "$n4"
 
 if sim_start progs; then
-  out=$(build/fpga/test_uart_progs "$PORT" $n4 2>&1); rc=$?
-  echo "$out" > $LOG/test_uart_progs.log
-  echo "$out" | grep -E '^(FAIL|[0-9]+ programs|#)' | head -20
-  line=$(grep -E '^# test_uart_progs: [0-9]+ passed, [0-9]+ failed$' <<< "$out")
-  if [ -n "$line" ]; then
-    CHECK_PASS=$((CHECK_PASS + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<< "$line")))
-    CHECK_FAIL=$((CHECK_FAIL + $(sed -E 's/.*, ([0-9]+) failed/\1/' <<< "$line")))
-  fi
-  [ "$rc" = 0 ] && [ -n "$line" ] || fail "test_uart_progs exited with $rc"
+  run_uart_progs $LOG/test_uart_progs.log $n4
   check "simulator exits cleanly" sim_stop
   sim_stats
 fi

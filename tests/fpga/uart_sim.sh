@@ -38,3 +38,30 @@ sim_stop() {
 
 # the statistics line the simulator prints at exit
 sim_stats() { grep '^pb_board_sim: .* cycles in' "$SIM_LOG" | tail -1; }
+
+# the programs the C unit tests save (PB_PROG_DUMP in tests/run_tests.sh; made here when absent):
+# prints the directory
+uart_progs_dir() {
+  local d=build/progs
+  if ! ls $d/*.pbs > /dev/null 2>&1; then
+    d=$CHECK_TMP/progs; mkdir -p $d
+    for t in test_programs test_asm test_model_errors; do PB_PROG_DUMP=$d build/tests/$t > /dev/null 2>&1; done
+  fi
+  echo $d
+}
+
+# run_uart_progs LOG PROG.pbs...: build/fpga/test_uart_progs on $PORT (the environment passes
+# PB_BOARD_N / PB_BOARD_RQ_LANES on); its checks are added to this test's counts, its output in LOG
+run_uart_progs() {
+  local log=$1; shift
+  local out rc line
+  out=$(build/fpga/test_uart_progs "$PORT" "$@" 2>&1); rc=$?
+  echo "$out" > "$log"
+  echo "$out" | grep -E '^(FAIL|[0-9]+ programs|#)' | head -20
+  line=$(grep -E '^# test_uart_progs: [0-9]+ passed, [0-9]+ failed$' <<< "$out")
+  if [ -n "$line" ]; then
+    CHECK_PASS=$((CHECK_PASS + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<< "$line")))
+    CHECK_FAIL=$((CHECK_FAIL + $(sed -E 's/.*, ([0-9]+) failed/\1/' <<< "$line")))
+  fi
+  [ "$rc" = 0 ] && [ -n "$line" ] || fail "test_uart_progs exited with $rc"
+}
