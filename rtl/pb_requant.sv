@@ -78,216 +78,204 @@ module pb_requant #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 1: a = acc + bias (wraps); steps 0, 1: zero test, sign s, x = a ^ s, |a| = x + s;
-  //   lzx = clz(x), 32 for x == 0; unpack m (step 3).
+  // Stage 1: a = acc + bias (wraps); step 1: sign s, x = a ^ s (|a| - s); unpack m (step 3).
   // ---------------------------------------------------------------------------------------------
-  logic [31:0] a1;
-  logic [31:0] x1;
-  logic [5:0]  lzx1_d;
+  logic [31:0] a0;
   logic        unused_mult_sign;  // mult_i[31] is 0 by contract (pb_requant_mult_ok())
+  assign a0 = acc_i + bias_i;
   assign unused_mult_sign = mult_i[31];
 
-  always_comb begin
-    a1 = acc_i + bias_i;
-    x1 = a1 ^ {32{a1[31]}};
-    lzx1_d = 6'd32;  // priority encoder: the highest set bit wins because it is visited last
-    for (int i = 0; i < 32; i++) begin
-      if (x1[i]) lzx1_d = 6'd31 - 6'(i);
-    end
-  end
-
-  logic        zero1_q, neg1_q;
-  logic [31:0] mag1_q;    // |a|, 0 .. 2^31
-  logic [5:0]  lzx1_q;
+  logic        neg1_q;
+  logic [31:0] x1_q;
   logic [22:0] fm1_q;     // frac(m)
   logic [7:0]  em1_q;     // exp(m), biased
 
   always_ff @(posedge clk_i) begin
     if (valid_i) begin  // data registers load only with a valid row
-      zero1_q <= (a1 == 32'd0) || (mult_i[30:23] == 8'd0);  // step 0
-      neg1_q  <= a1[31];
-      mag1_q  <= x1 + {31'd0, a1[31]};
-      lzx1_q  <= lzx1_d;
-      fm1_q   <= mult_i[22:0];
-      em1_q   <= mult_i[30:23];
+      neg1_q <= a0[31];
+      x1_q   <= a0 ^ {32{a0[31]}};
+      fm1_q  <= mult_i[22:0];
+      em1_q  <= mult_i[30:23];
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 2: step 2, left-align: norm = |a| << lzx (0 when |a| is a power of two and a < 0);
-  //   xs = e_a + exp(m) with e_a = 31 - lzx (-1 .. 31), 0 .. 285 when exp(m) >= 1.
+  // Stage 2: steps 0, 1: zero test (a == 0: x == 0 and s clear), |a| = x + s; lzx = clz(x), 32
+  //   for x == 0, as a tree: each level merges two halves (zero flag, count) with one 2:1 mux.
   // ---------------------------------------------------------------------------------------------
+  logic [15:0] lz_z1, lz_c1;          // 2-bit groups: all zero; count (0 .. 1) when not
+  logic [7:0]  lz_z2;
+  logic [15:0] lz_c2;                // lz_c2[2*i +: 2]: group i
+  logic [3:0]  lz_z3;
+  logic [11:0] lz_c3;
+  logic [1:0]  lz_z4;
+  logic [7:0]  lz_c4;
+  logic [5:0]  lzx2_d;
+
+  always_comb begin
+    for (int i = 0; i < 16; i++) begin
+      lz_z1[i] = !(x1_q[2*i+1] || x1_q[2*i]);
+      lz_c1[i] = !x1_q[2*i+1];
+    end
+    for (int i = 0; i < 8; i++) begin
+      lz_z2[i] = lz_z1[2*i+1] && lz_z1[2*i];
+      lz_c2[2*i +: 2] = lz_z1[2*i+1] ? {1'b1, lz_c1[2*i]} : {1'b0, lz_c1[2*i+1]};
+    end
+    for (int i = 0; i < 4; i++) begin
+      lz_z3[i] = lz_z2[2*i+1] && lz_z2[2*i];
+      lz_c3[3*i +: 3] = lz_z2[2*i+1] ? {1'b1, lz_c2[4*i +: 2]} : {1'b0, lz_c2[4*i+2 +: 2]};
+    end
+    for (int i = 0; i < 2; i++) begin
+      lz_z4[i] = lz_z3[2*i+1] && lz_z3[2*i];
+      lz_c4[4*i +: 4] = lz_z3[2*i+1] ? {1'b1, lz_c3[6*i +: 3]} : {1'b0, lz_c3[6*i+3 +: 3]};
+    end
+    if (lz_z4[1] && lz_z4[0]) lzx2_d = 6'd32;
+    else if (lz_z4[1])        lzx2_d = {2'b01, lz_c4[3:0]};
+    else                      lzx2_d = {2'b00, lz_c4[7:4]};
+  end
+
   logic        zero2_q, neg2_q;
-  logic [31:0] norm2_q;
-  logic [8:0]  xs2_q;
+  logic [31:0] mag2_q;    // |a|, 0 .. 2^31
+  logic [5:0]  lzx2_q;
   logic [22:0] fm2_q;
+  logic [7:0]  em2_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[1]) begin
-      zero2_q <= zero1_q;
+      zero2_q <= (x1_q == 32'd0 && !neg1_q) || (em1_q == 8'd0);  // step 0
       neg2_q  <= neg1_q;
-      norm2_q <= mag1_q << lzx1_q;
-      xs2_q   <= {1'b0, em1_q} + 9'd31 - {3'd0, lzx1_q};
+      mag2_q  <= x1_q + {31'd0, neg1_q};
+      lzx2_q  <= lzx2_d;
       fm2_q   <= fm1_q;
+      em2_q   <= em1_q;
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 3: step 2, round: sig_a = norm[31:8] + rnd = a1 2^12 + a0 with a1 = norm[31:20] and
+  // Stage 3: step 2, left-align: norm = |a| << lzx (0 when |a| is a power of two and a < 0);
+  //   xs = e_a + exp(m) with e_a = 31 - lzx (-1 .. 31), 0 .. 285 when exp(m) >= 1.
+  // ---------------------------------------------------------------------------------------------
+  logic        zero3_q, neg3_q;
+  logic [31:0] norm3_q;
+  logic [8:0]  xs3_q;
+  logic [22:0] fm3_q;
+
+  always_ff @(posedge clk_i) begin
+    if (v_q[2]) begin
+      zero3_q <= zero2_q;
+      neg3_q  <= neg2_q;
+      norm3_q <= mag2_q << lzx2_q;
+      xs3_q   <= {1'b0, em2_q} + 9'd31 - {3'd0, lzx2_q};
+      fm3_q   <= fm2_q;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Stage 4: step 2, round: sig_a = norm[31:8] + rnd = a1 2^12 + a0 with a1 = norm[31:20] and
   //   a0 = norm[19:8] + rnd (13 bits, up to 2^12); norm == 0 (the power of two) is sig_a = 2^24.
   //   Karatsuba sums ka = a1 + a0, km = m1 + m0 (m = m1 2^12 + m0). From xs: the range flags
   //   (with p = prod[47]: saturate if xs + p >= 137, round if xs + p >= 126) and jd = 136 - xs.
   // ---------------------------------------------------------------------------------------------
-  logic        pow2_3;    // |a| = 2^k, a < 0: norm overflowed to 0 (or zero: r = 0 anyway)
-  logic        rnd3;
-  logic [11:0] ah3, al3;
-  logic [13:0] ka3_t;     // {a1, 1} + {a0, rnd}: a1 + a0 + rnd in bits 13:1, one carry chain
-  logic [11:0] m1_3, m0_3;
-  logic        unused_ka3;   // the carry-in bit of the adder
-  assign unused_ka3 = ka3_t[0];
+  logic        pow2_4;    // |a| = 2^k, a < 0: norm overflowed to 0 (or zero: r = 0 anyway)
+  logic        rnd4;
+  logic [11:0] ah4, al4;
+  logic [13:0] ka4_t;     // {a1, 1} + {a0, rnd}: a1 + a0 + rnd in bits 13:1, one carry chain
+  logic [11:0] m1_4, m0_4;
+  logic        unused_ka4;   // the carry-in bit of the adder
+  assign unused_ka4 = ka4_t[0];
 
   always_comb begin
-    pow2_3 = !norm2_q[31];
-    rnd3   = pow2_3 || (norm2_q[7] && ((|norm2_q[6:0]) || norm2_q[8]));
-    ah3    = pow2_3 ? 12'hfff : norm2_q[31:20];
-    al3    = pow2_3 ? 12'hfff : norm2_q[19:8];
-    ka3_t  = {1'b0, ah3, 1'b1} + {1'b0, al3, rnd3};
-    m1_3   = {1'b1, fm2_q[22:12]};
-    m0_3   = fm2_q[11:0];
+    pow2_4 = !norm3_q[31];
+    rnd4   = pow2_4 || (norm3_q[7] && ((|norm3_q[6:0]) || norm3_q[8]));
+    ah4    = pow2_4 ? 12'hfff : norm3_q[31:20];
+    al4    = pow2_4 ? 12'hfff : norm3_q[19:8];
+    ka4_t  = {1'b0, ah4, 1'b1} + {1'b0, al4, rnd4};
+    m1_4   = {1'b1, fm3_q[22:12]};
+    m0_4   = fm3_q[11:0];
   end
 
   // The operands of the multiplies load every cycle, with no enable, so that synthesis can put
-  // them in the multiplier blocks' input registers (likewise the products in stage 4).
+  // them in the multiplier blocks' input registers (likewise the products in stage 5).
   logic [11:0] ka1_q, km1_q;   // a1, m1
   logic [12:0] ka0_q;          // a0 + rnd, 0 .. 2^12
   logic [11:0] km0_q;          // m0
   logic [12:0] kas_q, kms_q;   // a1 + a0 + rnd, m1 + m0
-  logic        zero3_q, neg3_q;
-  logic        ge137_3_q, ge136_3_q, ge126_3_q, ge125_3_q;
-  logic [3:0]  jd3_q;
-  logic [8:0]  jd3_d;
-  logic [4:0]  unused_jd;      // jd3_d[8:4] are 0 whenever jd is used
-  assign jd3_d     = XS_JD0 - xs2_q;
-  assign unused_jd = jd3_d[8:4];
-
-  always_ff @(posedge clk_i) begin
-    ka1_q <= ah3;
-    ka0_q <= {1'b0, al3} + {12'd0, rnd3};
-    kas_q <= ka3_t[13:1];
-    km1_q <= m1_3;
-    km0_q <= m0_3;
-    kms_q <= {1'b0, m1_3} + {1'b0, m0_3};
-  end
-
-  always_ff @(posedge clk_i) begin
-    if (v_q[2]) begin
-      zero3_q   <= zero2_q;
-      neg3_q    <= neg2_q;
-      ge137_3_q <= xs2_q >= XB_SAT;
-      ge136_3_q <= xs2_q >= XB_SAT - 9'd1;
-      ge126_3_q <= xs2_q >= XB_HALF;
-      ge125_3_q <= xs2_q >= XB_HALF - 9'd1;
-      jd3_q     <= jd3_d[3:0];
-    end
-  end
-
-  // ---------------------------------------------------------------------------------------------
-  // Stage 4: step 4, the three multiplies: hi = a1 m1, lo = a0 m0, mid = (a1 + a0)(m1 + m0).
-  // ---------------------------------------------------------------------------------------------
-  logic [23:0] kph4_q, kpl4_q;  // a1 m1 < 2^24; a0 m0 <= 2^12 (2^12 - 1) < 2^24
-  logic [25:0] kpm4_q;
   logic        zero4_q, neg4_q;
   logic        ge137_4_q, ge136_4_q, ge126_4_q, ge125_4_q;
   logic [3:0]  jd4_q;
+  logic [8:0]  jd4_d;
+  logic [4:0]  unused_jd;      // jd4_d[8:4] are 0 whenever jd is used
+  assign jd4_d     = XS_JD0 - xs3_q;
+  assign unused_jd = jd4_d[8:4];
 
   always_ff @(posedge clk_i) begin
-    kph4_q <= {12'd0, ka1_q} * {12'd0, km1_q};
-    kpl4_q <= 24'({11'd0, ka0_q} * {12'd0, km0_q});
-    kpm4_q <= {13'd0, kas_q} * {13'd0, kms_q};
+    ka1_q <= ah4;
+    ka0_q <= {1'b0, al4} + {12'd0, rnd4};
+    kas_q <= ka4_t[13:1];
+    km1_q <= m1_4;
+    km0_q <= m0_4;
+    kms_q <= {1'b0, m1_4} + {1'b0, m0_4};
   end
 
   always_ff @(posedge clk_i) begin
     if (v_q[3]) begin
       zero4_q   <= zero3_q;
       neg4_q    <= neg3_q;
-      ge137_4_q <= ge137_3_q;
-      ge136_4_q <= ge136_3_q;
-      ge126_4_q <= ge126_3_q;
-      ge125_4_q <= ge125_3_q;
-      jd4_q     <= jd3_q;
+      ge137_4_q <= xs3_q >= XB_SAT;
+      ge136_4_q <= xs3_q >= XB_SAT - 9'd1;
+      ge126_4_q <= xs3_q >= XB_HALF;
+      ge125_4_q <= xs3_q >= XB_HALF - 9'd1;
+      jd4_q     <= jd4_d[3:0];
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 5: step 4, prod = lo + 2^12 (t2 + t1) with t1 = mid - lo, t2 = hi 2^12 + lo[23:12] - hi
-  //   (= hi 2^24 + lo + (mid - hi - lo) 2^12). The low 12 bits of prod are lo[11:0]: only their
-  //   OR is kept. From jd: a one-hot select and the mask of M's variable part, bits 25 .. D-2.
+  // Stage 5: step 4, the three multiplies: hi = a1 m1, lo = a0 m0, mid = (a1 + a0)(m1 + m0).
   // ---------------------------------------------------------------------------------------------
-  logic [25:0] t1_5_q;
-  logic [35:0] t2_5_q;
-  logic        slo5_q;           // |prod[11:0]
-  logic [11:0] oh5_q;            // oh5_q[jd] = 1
-  logic [46:25] mask5_q;         // bit b set for 25 <= b <= 35 + jd
+  logic [23:0] kph5_q, kpl5_q;  // a1 m1 < 2^24; a0 m0 <= 2^12 (2^12 - 1) < 2^24
+  logic [25:0] kpm5_q;
   logic        zero5_q, neg5_q;
   logic        ge137_5_q, ge136_5_q, ge126_5_q, ge125_5_q;
+  logic [3:0]  jd5_q;
+
+  always_ff @(posedge clk_i) begin
+    kph5_q <= {12'd0, ka1_q} * {12'd0, km1_q};
+    kpl5_q <= 24'({11'd0, ka0_q} * {12'd0, km0_q});
+    kpm5_q <= {13'd0, kas_q} * {13'd0, kms_q};
+  end
 
   always_ff @(posedge clk_i) begin
     if (v_q[4]) begin
-      t1_5_q  <= kpm4_q - {2'd0, kpl4_q};
-      t2_5_q  <= {kph4_q, kpl4_q[23:12]} - {12'd0, kph4_q};
-      slo5_q  <= |kpl4_q[11:0];
-      for (int i = 0; i < 12; i++) oh5_q[i] <= (jd4_q == 4'(i));
-      for (int b = 25; b <= 46; b++) mask5_q[b] <= (32'(jd4_q) + 32'd35 >= 32'(b));
       zero5_q   <= zero4_q;
       neg5_q    <= neg4_q;
       ge137_5_q <= ge137_4_q;
       ge136_5_q <= ge136_4_q;
       ge126_5_q <= ge126_4_q;
       ge125_5_q <= ge125_4_q;
+      jd5_q     <= jd4_q;
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 6: prod[47:12] = t2 + t1; with D = 37 + jd: Q = prod[D+10:D], g = prod[D-1],
-  //   the OR and AND of prod[D-2:25]; the f32() rounding bits for t = 23 + prod[47].
+  // Stage 6: step 4, prod = lo + 2^12 (t2 + t1) with t1 = mid - lo, t2 = hi 2^12 + lo[23:12] - hi
+  //   (= hi 2^24 + lo + (mid - hi - lo) 2^12). The low 12 bits of prod are lo[11:0]: only their
+  //   OR is kept. From jd: a one-hot select and the mask of M's variable part, bits 25 .. D-2.
   // ---------------------------------------------------------------------------------------------
-  logic [47:0] prod6;
-  logic [58:0] prod6_x;          // prod with zeros above bit 47 for the quotient select
-  logic [10:0] q6;
-  logic        g6, mor6, mand6;
-
-  always_comb begin
-    prod6   = {t2_5_q + {10'd0, t1_5_q}, 12'd0};
-    prod6_x = {11'd0, prod6};
-    q6 = '0;
-    g6 = 1'b0;
-    for (int j = 0; j < 12; j++) begin
-      q6 = q6 | (prod6_x[37 + j +: 11] & {11{oh5_q[j]}});
-      g6 = g6 | (prod6_x[36 + j] & oh5_q[j]);
-    end
-    mor6  = |(prod6[46:25] & mask5_q);
-    mand6 = &(prod6[46:25] | ~mask5_q);
-  end
-
-  logic [10:0] q6_q;
-  logic        g6_q, mor6_q, mand6_q;
-  logic        p47_6_q, p24_6_q, p23_6_q, p22_6_q;
-  logic        st22_6_q, st21_6_q;   // |prod[22:0], |prod[21:0]
+  logic [25:0] t1_6_q;
+  logic [35:0] t2_6_q;
+  logic        slo6_q;           // |prod[11:0]
+  logic [11:0] oh6_q;            // oh6_q[jd] = 1
+  logic [46:25] mask6_q;         // bit b set for 25 <= b <= 35 + jd
   logic        zero6_q, neg6_q;
   logic        ge137_6_q, ge136_6_q, ge126_6_q, ge125_6_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[5]) begin
-      q6_q      <= q6;
-      g6_q      <= g6;
-      mor6_q    <= mor6;
-      mand6_q   <= mand6;
-      p47_6_q   <= prod6[47];
-      p24_6_q   <= prod6[24];
-      p23_6_q   <= prod6[23];
-      p22_6_q   <= prod6[22];
-      st22_6_q  <= (|prod6[22:12]) || slo5_q;
-      st21_6_q  <= (|prod6[21:12]) || slo5_q;
+      t1_6_q  <= kpm5_q - {2'd0, kpl5_q};
+      t2_6_q  <= {kph5_q, kpl5_q[23:12]} - {12'd0, kph5_q};
+      slo6_q  <= |kpl5_q[11:0];
+      for (int i = 0; i < 12; i++) oh6_q[i] <= (jd5_q == 4'(i));
+      for (int b = 25; b <= 46; b++) mask6_q[b] <= (32'(jd5_q) + 32'd35 >= 32'(b));
       zero6_q   <= zero5_q;
       neg6_q    <= neg5_q;
       ge137_6_q <= ge137_5_q;
@@ -297,78 +285,116 @@ module pb_requant #(
     end
   end
 
-  // zp for stage 7, lo and hi for stage 8: sampled with the data (six and seven register stages)
-  // or held by the caller
-  logic [7:0] zp6_q, lo7_q, hi7_q;
+  // ---------------------------------------------------------------------------------------------
+  // Stage 7: prod[47:12] = t2 + t1; with D = 37 + jd: Q = prod[D+10:D], g = prod[D-1]; for
+  //   both values of t = 23 + prod[47] (index 1: t = 24, 0: t = 23), the OR and AND of
+  //   M = prod[D-2:t] and the f32() rounding increment rnd_p.
+  // ---------------------------------------------------------------------------------------------
+  logic [47:0] prod7;
+  logic [58:0] prod7_x;          // prod with zeros above bit 47 for the quotient select
+  logic [10:0] q7;
+  logic        g7;
+  logic [1:0]  mor7, mand7, rp7;   // [1]: t = 24, [0]: t = 23
+
+  always_comb begin
+    prod7   = {t2_6_q + {10'd0, t1_6_q}, 12'd0};
+    prod7_x = {11'd0, prod7};
+    q7 = '0;
+    g7 = 1'b0;
+    for (int j = 0; j < 12; j++) begin
+      q7 = q7 | (prod7_x[37 + j +: 11] & {11{oh6_q[j]}});
+      g7 = g7 | (prod7_x[36 + j] & oh6_q[j]);
+    end
+    mor7[1]  = (|(prod7[46:25] & mask6_q)) || prod7[24];
+    mor7[0]  = mor7[1] || prod7[23];
+    mand7[1] = (&(prod7[46:25] | ~mask6_q)) && prod7[24];
+    mand7[0] = mand7[1] && prod7[23];
+    rp7[1]   = prod7[23] && ((|prod7[22:12]) || slo6_q || prod7[24]);  // guard, sticky, lsb
+    rp7[0]   = prod7[22] && ((|prod7[21:12]) || slo6_q || prod7[23]);
+  end
+
+  logic [10:0] q7_q;
+  logic        g7_q, p47_7_q;
+  logic [1:0]  mor7_q, mand7_q, rp7_q;
+  logic        zero7_q, neg7_q;
+  logic        ge137_7_q, ge136_7_q, ge126_7_q, ge125_7_q;
+
+  always_ff @(posedge clk_i) begin
+    if (v_q[6]) begin
+      q7_q      <= q7;
+      g7_q      <= g7;
+      mor7_q    <= mor7;
+      mand7_q   <= mand7;
+      p47_7_q   <= prod7[47];
+      rp7_q     <= rp7;
+      zero7_q   <= zero6_q;
+      neg7_q    <= neg6_q;
+      ge137_7_q <= ge137_6_q;
+      ge136_7_q <= ge136_6_q;
+      ge126_7_q <= ge126_6_q;
+      ge125_7_q <= ge125_6_q;
+    end
+  end
+
+  // zp, lo, hi for stage 8: sampled with the data (seven register stages) or held by the caller
+  logic [7:0] zp7_q, lo7_q, hi7_q;
   if (HOLD_CFG != 0) begin : g_cfg_held
-    assign zp6_q = zp_i;
+    assign zp7_q = zp_i;
     assign lo7_q = lo_i;
     assign hi7_q = hi_i;
   end else begin : g_cfg_pipe
-    logic [23:0] cfg_q [1:LAT-2];
-    logic [15:0] lh7_q;
+    logic [23:0] cfg_q [1:LAT-1];
     always_ff @(posedge clk_i) begin
       if (valid_i) cfg_q[1] <= {zp_i, lo_i, hi_i};
-      for (int s = 2; s <= LAT - 2; s++) begin
+      for (int s = 2; s < LAT; s++) begin
         if (v_q[s-1]) cfg_q[s] <= cfg_q[s-1];
       end
-      if (v_q[LAT-2]) lh7_q <= cfg_q[LAT-2][15:0];
     end
-    assign zp6_q = cfg_q[LAT-2][23:16];
-    assign {lo7_q, hi7_q} = lh7_q;
+    assign {zp7_q, lo7_q, hi7_q} = cfg_q[LAT-1];
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 7: steps 5-7. rnd_p and inc (header); 5a xs + p >= 137: r = 1024; 5c xs + p < 126 or
-  //   step 0: r = 0; else r = Q + inc. Steps 6 and 7 in one adder: y = zp + (Q' ^ s) + (s ^ inc')
-  //   (= zp - Q' - inc' when s is set; Q' and inc' are Q and inc after 5a/5c).
+  // Stage 8: steps 5-7. rnd_p and inc (header); 5a xs + p >= 137: r = 1024; 5c xs + p < 126 or
+  //   step 0: r = 0; else r = Q + inc. With Q', inc' those after 5a/5c and V = Q' ^ s (= -Q' - 1
+  //   when s is set), s r = V + c with c = s ^ inc'. Three adders side by side, each with c as
+  //   its carry-in: y = zp + V + c (steps 6, 7); y < lo: V + c - (lo - zp) - 1 < 0;
+  //   y > hi: (hi - zp) - V - c - 1 < 0. Then y = lo if y < lo, then y = hi if y > hi.
   // ---------------------------------------------------------------------------------------------
-  logic        mlo7, mones7, mor7;  // M's lowest bit prod[t], and M all ones / nonzero
-  logic        rnd_p7, inc7, sat7, kill7, cin7;
-  logic [10:0] qe7;
-  logic [12:0] ys7_t;               // {zp, 1} + {Q' ^ s, cin}: the sum in bits 12:1
-  logic        unused_ys7;          // the carry-in bit of the adder
-
-  always_comb begin
-    mlo7   = p47_6_q ? p24_6_q : p23_6_q;
-    mor7   = mor6_q || p24_6_q || (!p47_6_q && p23_6_q);
-    mones7 = mand6_q && p24_6_q && (p47_6_q || p23_6_q);
-    rnd_p7 = p47_6_q ? (p23_6_q && (st22_6_q || mlo7)) : (p22_6_q && (st21_6_q || mlo7));
-    inc7   = rnd_p7 ? (mones7 ? (g6_q || q6_q[0]) : g6_q) : (g6_q && (mor7 || q6_q[0]));
-    sat7   = p47_6_q ? ge136_6_q : ge137_6_q;                        // step 5a
-    kill7  = zero6_q || !(p47_6_q ? ge125_6_q : ge126_6_q);          // step 0, step 5c
-    qe7    = kill7 ? 11'd0 : (sat7 ? SAT : q6_q);
-    cin7   = neg6_q ^ (inc7 && !kill7 && !sat7);
-    ys7_t  = {zp6_q[7], zp6_q[7], zp6_q[7], zp6_q[7], zp6_q, 1'b1}
-             + {{1'b0, qe7} ^ {12{neg6_q}}, cin7};
-    unused_ys7 = ys7_t[0];
-  end
-
-  logic signed [11:0] ys7_q;   // zp + r, -1152 .. 1151
-  always_ff @(posedge clk_i) begin
-    if (v_q[6]) begin
-      ys7_q <= ys7_t[12:1];
-    end
-  end
-
-  // ---------------------------------------------------------------------------------------------
-  // Stage 8: step 7, y = lo if y < lo, then y = hi if y > hi.
-  // ---------------------------------------------------------------------------------------------
-  logic signed [11:0] lo_s, hi_s;
-  logic [7:0]  lo_sel;         // what y < lo gives: lo, or hi if lo > hi (lo <= hi by contract)
+  logic        mones8, mor8;        // M all ones, M nonzero
+  logic        rnd_p8, inc8, sat8, kill8, cin8;
+  logic [10:0] qe8;
+  logic [11:0] v8;                  // Q' ^ s
+  logic [11:0] tlo8, thi8;          // lo - zp, hi - zp
+  logic [8:0]  ys8_t;               // {A, 1} + {B, c}: A + B + c in the bits above bit 0 (y: its
+  logic [12:0] lt8_t, gt8_t;        //   low 8 bits are enough when lo <= y <= hi; lt, gt: the sign)
+  logic [7:0]  lo_sel;              // what y < lo gives: lo, or hi if lo > hi (lo <= hi by contract)
   logic [7:0]  y8_d;
+  logic [24:0] unused_sum8;         // the carry-in bits, and the sums of which only the sign counts
 
   always_comb begin
-    lo_s   = {{4{lo7_q[7]}}, lo7_q};
-    hi_s   = {{4{hi7_q[7]}}, hi7_q};
-    lo_sel = (lo_s > hi_s) ? hi7_q : lo7_q;
-    if (ys7_q < lo_s) begin
+    mor8   = mor7_q[p47_7_q];
+    mones8 = mand7_q[p47_7_q];
+    rnd_p8 = rp7_q[p47_7_q];
+    inc8   = rnd_p8 ? (mones8 ? (g7_q || q7_q[0]) : g7_q) : (g7_q && (mor8 || q7_q[0]));
+    sat8   = p47_7_q ? ge136_7_q : ge137_7_q;                        // step 5a
+    kill8  = zero7_q || !(p47_7_q ? ge125_7_q : ge126_7_q);          // step 0, step 5c
+    qe8    = kill8 ? 11'd0 : (sat8 ? SAT : q7_q);
+    cin8   = neg7_q ^ (inc8 && !kill8 && !sat8);
+    v8     = {1'b0, qe8} ^ {12{neg7_q}};
+    tlo8   = {{4{lo7_q[7]}}, lo7_q} - {{4{zp7_q[7]}}, zp7_q};
+    thi8   = {{4{hi7_q[7]}}, hi7_q} - {{4{zp7_q[7]}}, zp7_q};
+    ys8_t  = {zp7_q, 1'b1} + {v8[7:0], cin8};
+    lt8_t  = {v8, 1'b1} + {~tlo8, cin8};
+    gt8_t  = {thi8, 1'b1} + {~v8, !cin8};
+    lo_sel = ($signed(lo7_q) > $signed(hi7_q)) ? hi7_q : lo7_q;
+    if (lt8_t[12]) begin         // y < lo
       y8_d = lo_sel;
-    end else if (ys7_q > hi_s) begin
+    end else if (gt8_t[12]) begin  // y > hi
       y8_d = hi7_q;
     end else begin
-      y8_d = ys7_q[7:0];
+      y8_d = ys8_t[8:1];
     end
+    unused_sum8 = {ys8_t[0], lt8_t[11:0], gt8_t[11:0]};
   end
 
   logic [7:0] y8_q;
