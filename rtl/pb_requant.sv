@@ -10,16 +10,18 @@
 //
 // Stages (the step numbers are those of common/requant.c and docs/arithmetic.md). Each stage is
 // at most one carry chain deep plus a few LUT levels, sized for 30 MHz on an iCE40 UP5K:
-//   1  a = acc + bias (wraps); unpack m (step 3)
-//   2  steps 0, 1: zero test; sign; |a| = (a ^ s) + s; lzx = clz(a ^ s) beside the incrementer
+//   1  a = acc + bias (wraps); step 1: sign s, x = a ^ s (= |a| - s); unpack m (step 3)
+//   2  steps 0, 1, 2: zero test; |a| = x + s; beside it lzx = clz(x), a tree of 2:1 muxes
 //   3  step 2: left-align |a| by lzx (barrel shift); exponent sum xs = e_a + exp(m)
 //   4  step 2: round to 24 bits (RNE) as a 12-bit high half and a 13-bit low half (no carry
 //      across), the Karatsuba sums a1 + a0, m1 + m0; the range flags and shift index from xs
-//   5  step 4: the three 13 x 13 multiplies only (registers before and after them: SB_MAC16 /
-//      MULT18X18D input and output registers)
-//   6  step 4: the two Karatsuba subtractions
-//   7  step 4: prod = the 48-bit sum; steps 5b, 6 read from prod: quotient, guard, sticky bits
-//   8  steps 5b-7: the rounding increment, saturation, sign, + zp in one adder, clamp
+//   5  step 4: the three 13 x 13 multiplies alone, registers before and after them (Yosys puts
+//      the products' registers inside the iCE40's SB_MAC16s)
+//   6  step 4: the two Karatsuba subtractions; a one-hot select and a mask from the shift index
+//   7  step 4: prod = the 48-bit sum; steps 5b, 6 read from prod: quotient Q, guard g, and for
+//      both f32() shifts t the OR and AND of M and rnd_p (below)
+//   8  steps 5-7: inc, saturation; sign + zp and the two clamp compares as three adders side by
+//      side with one carry-in; the clamp
 //
 // Exponents are kept biased by +127 (the binary32 bias), so they are unsigned: the product's
 // exponent x (docs/arithmetic.md step 4) is xb - 127 with xb = x + 127 = xs + prod[47].
@@ -194,8 +196,9 @@ module pb_requant #(
     m0_4   = fm3_q[11:0];
   end
 
-  // The operands of the multiplies load every cycle, with no enable, so that synthesis can put
-  // them in the multiplier blocks' input registers (likewise the products in stage 5).
+  // The operands of the multiplies load every cycle, with no enable, so that synthesis may put
+  // them in the multiplier blocks (likewise the products in stage 5; Yosys 0.23 does so for the
+  // products on the iCE40, as the SB_MAC16's pipeline registers, not for the operands).
   logic [11:0] ka1_q, km1_q;   // a1, m1
   logic [12:0] ka0_q;          // a0 + rnd, 0 .. 2^12
   logic [11:0] km0_q;          // m0
@@ -343,14 +346,14 @@ module pb_requant #(
     assign lo7_q = lo_i;
     assign hi7_q = hi_i;
   end else begin : g_cfg_pipe
-    logic [23:0] cfg_q [1:LAT-1];
+    logic [24*(LAT-1)-1:0] cfg_q;  // {zp, lo, hi} of stage s at [24*(s-1) +: 24]
     always_ff @(posedge clk_i) begin
-      if (valid_i) cfg_q[1] <= {zp_i, lo_i, hi_i};
+      if (valid_i) cfg_q[0 +: 24] <= {zp_i, lo_i, hi_i};
       for (int s = 2; s < LAT; s++) begin
-        if (v_q[s-1]) cfg_q[s] <= cfg_q[s-1];
+        if (v_q[s-1]) cfg_q[24*(s-1) +: 24] <= cfg_q[24*(s-2) +: 24];
       end
     end
-    assign {zp7_q, lo7_q, hi7_q} = cfg_q[LAT-1];
+    assign {zp7_q, lo7_q, hi7_q} = cfg_q[24*(LAT-2) +: 24];
   end
 
   // ---------------------------------------------------------------------------------------------
