@@ -262,13 +262,13 @@ module pb_requant #(
   // ---------------------------------------------------------------------------------------------
   // Stage 6: step 4, prod = lo + 2^12 (t2 + t1) with t1 = mid - lo, t2 = hi 2^12 + lo[23:12] - hi
   //   (= hi 2^24 + lo + (mid - hi - lo) 2^12). The low 12 bits of prod are lo[11:0]: only their
-  //   OR is kept. From jd: a one-hot select and the mask of M's variable part, bits 25 .. D-2.
+  //   OR is kept. From jd: a one-hot select and the mask of M's variable part, bits 36 .. D-2.
   // ---------------------------------------------------------------------------------------------
   logic [25:0] t1_6_q;
   logic [35:0] t2_6_q;
   logic        slo6_q;           // |prod[11:0]
   logic [11:0] oh6_q;            // oh6_q[jd] = 1
-  logic [46:25] mask6_q;         // bit b set for 25 <= b <= 35 + jd
+  logic [46:36] mask6_q;         // bit b set for b <= 35 + jd (M always holds bits 35 .. 24)
   logic        zero6_q, neg6_q;
   logic        ge137_6_q, ge136_6_q, ge126_6_q, ge125_6_q;
 
@@ -278,7 +278,7 @@ module pb_requant #(
       t2_6_q  <= {kph5_q, kpl5_q[23:12]} - {12'd0, kph5_q};
       slo6_q  <= |kpl5_q[11:0];
       for (int i = 0; i < 12; i++) oh6_q[i] <= (jd5_q == 4'(i));
-      for (int b = 25; b <= 46; b++) mask6_q[b] <= (32'(jd5_q) + 32'd35 >= 32'(b));
+      for (int b = 36; b <= 46; b++) mask6_q[b] <= (32'(jd5_q) + 32'd35 >= 32'(b));
       zero6_q   <= zero5_q;
       neg6_q    <= neg5_q;
       ge137_6_q <= ge137_5_q;
@@ -308,9 +308,9 @@ module pb_requant #(
       q7 = q7 | (prod7_x[37 + j +: 11] & {11{oh6_q[j]}});
       g7 = g7 | (prod7_x[36 + j] & oh6_q[j]);
     end
-    mor7[1]  = (|(prod7[46:25] & mask6_q)) || prod7[24];
+    mor7[1]  = (|(prod7[46:36] & mask6_q)) || (|prod7[35:24]);
     mor7[0]  = mor7[1] || prod7[23];
-    mand7[1] = (&(prod7[46:25] | ~mask6_q)) && prod7[24];
+    mand7[1] = (&(prod7[46:36] | ~mask6_q)) && (&prod7[35:24]);
     mand7[0] = mand7[1] && prod7[23];
     rp7[1]   = prod7[23] && ((|prod7[22:12]) || slo6_q || prod7[24]);  // guard, sticky, lsb
     rp7[0]   = prod7[22] && ((|prod7[21:12]) || slo6_q || prod7[23]);
