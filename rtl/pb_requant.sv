@@ -17,9 +17,10 @@
 //      across), the Karatsuba sums a1 + a0, m1 + m0; the range flags and shift index from xs
 //   5  step 4: the three 13 x 13 multiplies alone, registers before and after them (Yosys puts
 //      the products' registers inside the iCE40's SB_MAC16s)
-//   6  step 4: the two Karatsuba subtractions; a one-hot select and a mask from the shift index
-//   7  step 4: prod = the 48-bit sum; steps 5b, 6 read from prod: quotient Q, guard g, and for
-//      both f32() shifts t the OR and AND of M and rnd_p (below)
+//   6  step 4: the two Karatsuba subtractions, then the low 18 bits of their sum; a one-hot
+//      select and a mask from the shift index
+//   7  step 4: prod = the rest of the 48-bit sum; steps 5b, 6 read from prod: quotient Q,
+//      guard g, and for both f32() shifts t the OR and AND of M and rnd_p (below)
 //   8  steps 5-7: inc, saturation; sign + zp and the two clamp compares as three adders side by
 //      side with one carry-in; the clamp
 //
@@ -262,10 +263,20 @@ module pb_requant #(
   // ---------------------------------------------------------------------------------------------
   // Stage 6: step 4, prod = lo + 2^12 (t2 + t1) with t1 = mid - lo, t2 = hi 2^12 + lo[23:12] - hi
   //   (= hi 2^24 + lo + (mid - hi - lo) 2^12). The low 12 bits of prod are lo[11:0]: only their
-  //   OR is kept. From jd: a one-hot select and the mask of M's variable part, bits 36 .. D-2.
+  //   OR is kept. The low 18 bits of t2 + t1 (prod[29:12]) and their carry are added here, behind
+  //   the two subtractions; stage 7 adds the rest. From jd: a one-hot select and the mask of M's
+  //   variable part, bits 36 .. D-2.
   // ---------------------------------------------------------------------------------------------
-  logic [25:0] t1_6_q;
-  logic [35:0] t2_6_q;
+  logic [25:0] t1_6;
+  logic [35:0] t2_6;
+  logic [18:0] plo6;             // t2[17:0] + t1[17:0]
+  logic [17:0] plo6_q;           // prod[29:12]
+  logic        pc6_q;            // its carry into prod[30]
+  logic [7:0]  t1h6_q;           // t1[25:18]
+  logic [17:0] t2h6_q;           // t2[35:18]
+  assign t1_6 = kpm5_q - {2'd0, kpl5_q};
+  assign t2_6 = {kph5_q, kpl5_q[23:12]} - {12'd0, kph5_q};
+  assign plo6 = {1'b0, t2_6[17:0]} + {1'b0, t1_6[17:0]};
   logic        slo6_q;           // |prod[11:0]
   logic [11:0] oh6_q;            // oh6_q[jd] = 1
   logic [46:36] mask6_q;         // bit b set for b <= 35 + jd (M always holds bits 35 .. 24)
@@ -274,8 +285,10 @@ module pb_requant #(
 
   always_ff @(posedge clk_i) begin
     if (v_q[5]) begin
-      t1_6_q  <= kpm5_q - {2'd0, kpl5_q};
-      t2_6_q  <= {kph5_q, kpl5_q[23:12]} - {12'd0, kph5_q};
+      plo6_q  <= plo6[17:0];
+      pc6_q   <= plo6[18];
+      t1h6_q  <= t1_6[25:18];
+      t2h6_q  <= t2_6[35:18];
       slo6_q  <= |kpl5_q[11:0];
       for (int i = 0; i < 12; i++) oh6_q[i] <= (jd5_q == 4'(i));
       for (int b = 36; b <= 46; b++) mask6_q[b] <= (32'(jd5_q) + 32'd35 >= 32'(b));
@@ -289,18 +302,22 @@ module pb_requant #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 7: prod[47:12] = t2 + t1; with D = 37 + jd: Q = prod[D+10:D], g = prod[D-1]; for
+  // Stage 7: prod[47:30] = t2[35:18] + t1[25:18] + carry; with D = 37 + jd: Q = prod[D+10:D], g = prod[D-1]; for
   //   both values of t = 23 + prod[47] (index 1: t = 24, 0: t = 23), the OR and AND of
   //   M = prod[D-2:t] and the f32() rounding increment rnd_p.
   // ---------------------------------------------------------------------------------------------
   logic [47:0] prod7;
   logic [58:0] prod7_x;          // prod with zeros above bit 47 for the quotient select
+  logic [18:0] prod7_hi;         // {t2h, 1} + {t1h, carry}: prod[47:30] in bits 18:1
+  logic        unused_prod7;     // the carry-in bit of the adder
+  assign prod7_hi = {t2h6_q, 1'b1} + {10'd0, t1h6_q, pc6_q};
+  assign unused_prod7 = prod7_hi[0];
   logic [10:0] q7;
   logic        g7;
   logic [1:0]  mor7, mand7, rp7;   // [1]: t = 24, [0]: t = 23
 
   always_comb begin
-    prod7   = {t2_6_q + {10'd0, t1_6_q}, 12'd0};
+    prod7   = {prod7_hi[18:1], plo6_q, 12'd0};
     prod7_x = {11'd0, prod7};
     q7 = '0;
     g7 = 1'b0;
