@@ -302,9 +302,9 @@ module pb_requant #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 7: prod[47:30] = t2[35:18] + t1[25:18] + carry; with D = 37 + jd: Q = prod[D+10:D], g = prod[D-1]; for
-  //   both values of t = 23 + prod[47] (index 1: t = 24, 0: t = 23), the OR and AND of
-  //   M = prod[D-2:t] and the f32() rounding increment rnd_p.
+  // Stage 7: prod[47:30] = t2[35:18] + t1[25:18] + carry; with D = 37 + jd: Q = prod[D+10:D],
+  //   g = prod[D-1]; for both values of t = 23 + prod[47] (index 1: t = 24, 0: t = 23), the OR
+  //   and AND of M = prod[D-2:t] and the f32() rounding increment rnd_p.
   // ---------------------------------------------------------------------------------------------
   logic [47:0] prod7;
   logic [58:0] prod7_x;          // prod with zeros above bit 47 for the quotient select
@@ -387,7 +387,7 @@ module pb_requant #(
   logic [11:0] tlo8, thi8;          // lo - zp, hi - zp
   logic [8:0]  ys8_t;               // {A, 1} + {B, c}: A + B + c in the bits above bit 0 (y: its
   logic [12:0] lt8_t, gt8_t;        //   low 8 bits are enough when lo <= y <= hi; lt, gt: the sign)
-  logic [7:0]  lo_sel;              // what y < lo gives: lo, or hi if lo > hi (lo <= hi by contract)
+  logic [7:0]  lo_sel;              // what y < lo gives: lo, or hi if lo > hi (lo <= hi: lo)
   logic [7:0]  y8_d;
   logic [24:0] unused_sum8;         // the carry-in bits, and the sums of which only the sign counts
 
