@@ -387,7 +387,7 @@ module pb_requant #(
   logic [11:0] tlo8, thi8;          // lo - zp, hi - zp
   logic [8:0]  ys8_t;               // {A, 1} + {B, c}: A + B + c in the bits above bit 0 (y: its
   logic [12:0] lt8_t, gt8_t;        //   low 8 bits are enough when lo <= y <= hi; lt, gt: the sign)
-  logic [7:0]  lo_sel;              // what y < lo gives: lo, or hi if lo > hi (lo <= hi: lo)
+  logic [7:0]  lo_sel;              // y < lo gives lo; hi if lo > hi (the contract has lo <= hi)
   logic [7:0]  y8_d;
   logic [24:0] unused_sum8;         // the carry-in bits, and the sums of which only the sign counts
 
