@@ -359,10 +359,27 @@ module pb_core #(
   end
 
   // ---- control state and counters ----
-  logic [2:0]  retired_now;   // instructions retired in this cycle (at most one per unit)
-  logic [BW:0] bytes_now;     // DMA bytes of this cycle
-  assign retired_now = 3'(ld_retire) + 3'(w_retire) + 3'(mm_retire) + 3'(st_retire) + 3'(issue && unit == PB_UNIT_CTL);
+  // The counters add each cycle's increments one cycle late (registered: the issue logic and the
+  // units' outputs do not reach the wide adders in the same cycle). inc_q says the registers hold
+  // the increments of a RUN cycle: set in every RUN cycle, so the last one (HALT issue or the
+  // cycle the core stops in ERROR) is added in the first DONE/ERROR cycle, before any register
+  // read can see the counters (a read needs the status first); start clears the counters and drops
+  // a pending increment (start is never in a RUN cycle, so there is none to drop). The cycle
+  // counter needs no increment register (+1 in every RUN cycle).
+  logic [4:0]  retire_q;                 // {ctl, st, ex-matmul, ex-weights, ld} retired in the cycle
+  logic [2:0]  retired;                  // instructions retired in the cycle (at most one per unit)
+  logic [BW:0] bytes_now, bytes_q_inc;   // DMA bytes of this cycle
+  logic        stall_now, stall_q_inc, row_in_q, inc_q;
+  assign retired     = 3'(retire_q[0]) + 3'(retire_q[1]) + 3'(retire_q[2]) + 3'(retire_q[3]) + 3'(retire_q[4]);
   assign bytes_now   = (BW+1)'(ld_bytes[BW-1:0]) + (BW+1)'(st_bytes[BW-1:0]);
+  assign stall_now   = (if_req_valid_o && !if_req_ready_i) || (rd_req_valid_o && !rd_req_ready_i) ||
+                       (wr_req_valid_o && !wr_req_ready_i);
+  always_ff @(posedge clk_i) begin
+    retire_q    <= {issue && unit == PB_UNIT_CTL, st_retire, mm_retire, w_retire, ld_retire};
+    bytes_q_inc <= bytes_now;
+    stall_q_inc <= stall_now;
+    row_in_q    <= row_in;
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -376,9 +393,17 @@ module pb_core #(
       instr_q     <= '0;
       bytes_q     <= '0;
       stall_q     <= '0;
+      inc_q       <= 1'b0;
       cfg_err_q   <= 1'b0;
       cfg_err_pc_q <= '0;
     end else begin
+      inc_q <= (state_q == S_RUN);
+      if (inc_q && !start) begin
+        busy_cnt_q <= busy_cnt_q + CNT_W'(row_in_q);
+        instr_q    <= instr_q + CNT_W'(retired);
+        bytes_q    <= bytes_q + CNT_W'(bytes_q_inc);
+        stall_q    <= stall_q + CNT_W'(stall_q_inc);
+      end
       if (reg_we_i && state_q != S_RUN) begin
         if (reg_addr_i == 8'h08) prog_addr_q <= reg_wdata_i;
         if (reg_addr_i == 8'h0c) prog_len_q <= reg_wdata_i;
@@ -395,11 +420,6 @@ module pb_core #(
         cfg_err_q  <= 1'b0;
       end else if (state_q == S_RUN) begin
         cyc_q      <= cyc_q + 1'b1;
-        busy_cnt_q <= busy_cnt_q + CNT_W'(row_in);
-        instr_q    <= instr_q + CNT_W'(retired_now);
-        bytes_q    <= bytes_q + CNT_W'(bytes_now);
-        stall_q    <= stall_q + CNT_W'((if_req_valid_o && !if_req_ready_i) || (rd_req_valid_o && !rd_req_ready_i) ||
-                                    (wr_req_valid_o && !wr_req_ready_i));
         if (cfg_err) begin
           cfg_err_q    <= 1'b1;
           cfg_err_pc_q <= ld_pc;
