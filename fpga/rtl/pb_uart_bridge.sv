@@ -3,10 +3,19 @@
 // the host memory (byte port of pb_host_mem) and the core's registers, and sends one reply frame
 // per request: an ACK (CMD | 0x80) with its data, or a NAK (0xff) with a reason.
 //
+// One FSM: in S_IDLE the request parser runs (unstuffing, CRC check, inter-byte timeout; every
+// payload byte j goes into a block-RAM buffer at address j mod 2^FW, and bytes 0-3 (A) and 4-7
+// (B) also into the address and count registers, as far as they are wide, with a flag that the
+// bits above are zero); then the checks, the execution and the reply, while bytes that arrive
+// are dropped. WRITE_REG's and START's 32-bit values are read back from the buffer.
+//
 // Stop and wait: the bridge takes a request only after it has replied to the previous one.
 // Duplicates: a CRC-good request with the SEQ and CRC of the previous CRC-good request is a
 // retransmission; for a command with effects (WRITE_MEM, FILL_MEM, WRITE_REG, START, RESET) the
 // cached reply is sent again and nothing is executed; reads are executed again (no effects).
+//
+// Resynchronization: SOF (0x7e) always starts a new frame (a partial frame before it is dropped
+// silently); a frame with no byte for TIMEOUT_CYCLES ends as a TIMEOUT frame.
 `default_nettype none
 
 module pb_uart_bridge #(
@@ -36,44 +45,38 @@ module pb_uart_bridge #(
   output logic        busy_o        // a request is being received, executed or answered
 );
   localparam int HB = $clog2(HOST_BYTES);        // host address bits
-  localparam int XW = (HB > 9) ? HB : 9;         // addr_q: host addresses and register addresses (< 0x200)
-  localparam int RW = HB + 1;                    // byte counts: FILL_MEM up to HOST_BYTES, replies up to BUF_BYTES
+  localparam int XW = (HB > 9) ? HB : 9;         // addr_q: A's low bits, host and register addresses (< 0x200)
+  localparam int RW = (HB + 1 > 9) ? HB + 1 : 9; // cnt_q: B's low bits, byte counts (FILL_MEM up to HOST_BYTES)
   localparam int FW = $clog2(BUF_BYTES + 5);     // frame buffer index: payload bytes 0 .. BUF_BYTES + 3
+  localparam int BB = $clog2(BUF_BYTES);         // BUF_BYTES is a power of 2; FW = BB + 1
+  localparam int TW = $clog2(TIMEOUT_CYCLES + 1);
   localparam logic [31:0] PROTO_VERSION = 32'd1;
   localparam logic [31:0] BOARD_ID      = 32'h4452_4250;   // "PBRD" in little-endian bytes
+  localparam logic [7:0] SOF = 8'h7e, ESC = 8'h7d;
   // commands, replies, NAK reasons (docs/uart.md)
   localparam logic [7:0] C_WRITE_MEM = 8'h01, C_READ_MEM = 8'h02, C_FILL_MEM = 8'h03, C_WRITE_REG = 8'h04,
                          C_READ_REG = 8'h05, C_START = 8'h06, C_STATUS = 8'h07, C_RESET = 8'h08;
   localparam logic [7:0] R_NAK = 8'hff;
   localparam logic [2:0] E_CRC = 3'd1, E_TIMEOUT = 3'd2, E_LENGTH = 3'd3, E_COMMAND = 3'd4, E_RANGE = 3'd5,
                          E_BUSY = 3'd6;
-  localparam logic [1:0] K_OK = 2'd0, K_CRC = 2'd1;
+  localparam logic [1:0] K_OK = 2'd0, K_CRC = 2'd1, K_TIMEOUT = 2'd2;
   localparam logic [1:0] SRC_NONE = 2'd0, SRC_MEM = 2'd1, SRC_REG = 2'd2;
   localparam logic [1:0] I_SOF = 2'd0, I_DATA = 2'd1, I_END = 2'd2;
+  localparam logic [2:0] R_HUNT = 3'd0, R_HDR = 3'd1, R_PAY = 3'd2, R_CRC0 = 3'd3, R_CRC1 = 3'd4;
+  // bits of A and B above addr_q and cnt_q (checked for zero as the bytes arrive)
+  localparam logic [31:0] AHI = ~((32'd1 << XW) - 32'd1);
+  localparam logic [31:0] BHI = ~((32'd1 << RW) - 32'd1);
 
   typedef enum logic [4:0] {
-    S_IDLE, S_CHK1, S_CHK2, S_DECIDE, S_WBUF, S_WMEM, S_FILL, S_WREG, S_START_A, S_START_L, S_START_GO, S_RESET,
+    S_IDLE, S_CHK1, S_CHK2, S_DECIDE, S_WBUF, S_WMEM, S_FILL, S_PRIME, S_LD, S_REGW, S_RESET,
     S_T_SOF, S_T_SEQ, S_T_CMD, S_T_LEN0, S_T_LEN1, S_T_FETCH, S_T_MEMWAIT, S_T_CNT, S_T_PUSH, S_T_END
   } state_t;
 
-  // ---- UART and framing ----
+  // ---- UART and reply framing ----
   logic       rx_valid, rx_ferr;
   logic [7:0] rx_data;
   pb_uart_rx #(.CLKS_PER_BIT(CLKS_PER_BIT)) u_rx (
     .clk_i(clk_i), .rst_ni(rst_ni), .rx_i(rx_i), .valid_o(rx_valid), .data_o(rx_data), .frame_err_o(rx_ferr));
-
-  logic          f_ready, f_have_cmd, f_ack, f_busy;
-  logic [1:0]    f_kind;
-  logic [7:0]    f_seq, f_cmd, buf_rdata;
-  logic [15:0]   f_len, f_crc;
-  logic [31:0]   f_a, f_b;
-  logic [FW-1:0] bi_q;         // frame buffer index: WRITE_MEM's data byte i is payload byte 4 + i;
-                               // 8 (FILL_MEM's value V) from S_IDLE on, so it is read out in S_DECIDE
-  pb_frame_rx #(.BW(FW), .TIMEOUT_CYCLES(TIMEOUT_CYCLES)) u_frx (
-    .clk_i(clk_i), .rst_ni(rst_ni), .byte_valid_i(rx_valid), .byte_i(rx_data),
-    .ready_o(f_ready), .kind_o(f_kind), .have_cmd_o(f_have_cmd), .seq_o(f_seq), .cmd_o(f_cmd), .len_o(f_len),
-    .a_o(f_a), .b_o(f_b), .crc_o(f_crc), .ack_i(f_ack), .buf_raddr_i(bi_q), .buf_rdata_o(buf_rdata),
-    .busy_o(f_busy));
 
   logic       t_valid, t_ready, t_idle, u_valid, u_ready, u_busy;
   logic [1:0] t_kind;
@@ -85,14 +88,30 @@ module pb_uart_bridge #(
     .clk_i(clk_i), .rst_ni(rst_ni), .valid_i(u_valid), .data_i(u_data), .ready_o(u_ready), .tx_o(tx_o),
     .busy_o(u_busy));
 
-  // ---- executor state: one address register, one byte counter, one word shift register ----
+  // ---- state ----
   state_t        state_q;
-  logic [XW-1:0] addr_q;       // host address of the next memory byte, or the next register's address
-  logic [RW-1:0] rem_q;        // memory bytes still to write (WRITE_MEM, FILL_MEM), then reply payload bytes
-  logic [1:0]    pi_q;         // reply payload byte index mod 4 (register words); RESET's cycle count
+  // the request (parsed in S_IDLE, held until its reply ends)
+  logic [2:0]    rs_q;         // parser state (R_HUNT .. R_CRC1)
+  logic          esc_q;        // the last byte was ESC
+  logic [1:0]    hdr_q;        // header byte index
+  logic [FW-1:0] j_q;          // payload byte index (mod 2^FW): its buffer address
+  logic [15:0]   left_q;       // LEN, then the payload bytes still to come
+  logic [15:0]   crc_q;
+  logic [TW-1:0] tcnt_q;
+  logic [1:0]    kind_q;       // K_OK, K_CRC, K_TIMEOUT
+  logic          have_cmd_q;   // the frame got as far as its CMD byte
+  logic [7:0]    seq_q, cmd_q;
+  logic [15:0]   rcrc_q;       // the frame's CRC field
+  logic          len_ok_q;     // LEN fits CMD (decided at LEN's high byte)
+  logic          az_q, bz_q;   // A[31:XW] == 0, B[31:RW] == 0
+  // the executor: one address register, one byte counter, one word shift register
+  logic [XW-1:0] addr_q;       // A's low bits; the next memory byte's address, or the next register's
+  logic [RW-1:0] cnt_q;        // B's low bits; memory bytes still to write, then reply payload bytes
+  logic [FW-1:0] bi_q;         // buffer read address (8: FILL_MEM's value V, read out from S_IDLE on)
+  logic [1:0]    pi_q;         // reply payload byte index mod 4 (register words); bytes loaded; RESET's cycles
   logic [2:0]    status_q;     // 0 (ACK) or the NAK reason
   logic [1:0]    src_q;        // where reply payload bytes come from (SRC_NONE: already in w_q)
-  logic [31:0]   w_q;          // reply payload bytes to send, byte 0 first
+  logic [31:0]   w_q;          // reply payload bytes to send, byte 0 first; a register write's value
   logic          core_rst_q;   // drives the core's asynchronous reset: a register
   logic          cache_q;      // this request updates the duplicate cache
   // duplicate cache: the last CRC-good request and the status of its reply
@@ -101,83 +120,96 @@ module pb_uart_bridge #(
   logic [2:0]    last_status_q;
   logic [15:0]   last_crc_q;
 
-  // ---- decisions on a held frame, in narrow arithmetic and three registered steps ----
-  // The frame is held (f_ready) from S_IDLE until its reply ends, so registers that follow it in
-  // every cycle hold its values: step 1 at the end of S_IDLE, step 2 at the end of S_CHK1, the
-  // NAK reason at the end of S_CHK2; S_DECIDE uses them. Comparisons with constants are written as
-  // bit tests (Yosys maps <= and >= to carry chains).
-  localparam int BB = $clog2(BUF_BYTES);         // BUF_BYTES is a power of 2
-  localparam bit HOST_POW2 = HOST_BYTES == (64'd1 << HB);
-  // step 1: from the frame
-  logic          effects, known, len_ok, needs_idle, a_small, b_nz, b_le_buf, b_le_64, b_fill, wlen_ok;
-  logic          endb_ok, wreg_ok, rreg_ok;
-  logic [HB+1:0] endb;         // A + B (READ_MEM, FILL_MEM)
-  logic [FW-1:0] wlen;         // WRITE_MEM data bytes: LEN - 4
-  logic [7:0]    reg_end;      // READ_REG: (A + 4 B) / 4
-  assign wlen = f_len[FW-1:0] - FW'(4);
-  always_comb begin
-    a_small  = f_a[31:HB] == '0;
-    b_nz     = f_b != 32'd0;
-    b_le_buf = (f_b[31:BB+1] == '0) && !(f_b[BB] && (f_b[BB-1:0] != '0));
-    b_le_64  = (f_b[31:7] == '0) && !(f_b[6] && (f_b[5:0] != '0));
-    b_fill   = f_b[31:HB+1] == '0;
-    // 5 <= LEN <= BUF_BYTES + 4: LEN < 2^FW and 1 <= LEN - 4 <= BUF_BYTES (in FW bits)
-    wlen_ok  = (f_len[15:FW] == '0) && (f_len[FW-1:2] != '0) && (wlen != '0) &&
-               !(wlen[BB] && (wlen[BB-1:0] != '0));   // FW = BB + 1
-    known      = 1'b1;
-    len_ok     = 1'b0;
-    needs_idle = 1'b0;
-    effects    = 1'b0;
-    case (f_cmd)
-      C_WRITE_MEM: begin
-        len_ok     = wlen_ok;
-        needs_idle = 1'b1;
-        effects    = 1'b1;
-      end
-      C_READ_MEM: begin
-        len_ok     = f_len == 16'd8;
-        needs_idle = 1'b1;
-      end
-      C_FILL_MEM: begin
-        len_ok     = f_len == 16'd9;
-        needs_idle = 1'b1;
-        effects    = 1'b1;
-      end
-      C_WRITE_REG: begin
-        len_ok  = f_len == 16'd8;
-        effects = 1'b1;
-      end
-      C_READ_REG:  len_ok = f_len == 16'd8;
-      C_START: begin
-        len_ok     = f_len == 16'd8;
-        needs_idle = 1'b1;
-        effects    = 1'b1;
-      end
-      C_STATUS:    len_ok = f_len == 16'd0;
-      C_RESET: begin
-        len_ok  = f_len == 16'd0;
-        effects = 1'b1;
-      end
-      default:     known = 1'b0;
-    endcase
-    endb = (HB+2)'(f_a[HB-1:0]) + (HB+2)'(f_b[HB:0]);
-    if (HOST_POW2) endb_ok = !endb[HB+1] && !(endb[HB] && (endb[HB-1:0] != '0));
-    else           endb_ok = 64'(endb) <= HOST_BYTES;
-    reg_end = {1'b0, f_a[8:2]} + {1'b0, f_b[6:0]};   // <= 0x80 words: A + 4 B <= 0x200
-    wreg_ok = (f_a[31:8] == 24'd0) && (f_a[1:0] == 2'd0);
-    rreg_ok = (f_a[31:9] == 23'd0) && (f_a[1:0] == 2'd0) && b_nz && b_le_64 && !(reg_end[7] && (reg_end[6:0] != 7'd0));
+  // ---- the parser's byte: one body byte after unstuffing ----
+  logic        idle, in_frame, body, pay, sof;
+  logic [7:0]  b;
+  logic [15:0] crc_next, len;
+  assign idle     = state_q == S_IDLE;
+  assign in_frame = idle && (rs_q != R_HUNT);
+  assign sof      = idle && rx_valid && (rx_data == SOF);
+  assign body     = rx_valid && in_frame && (rx_data != SOF) && !(rx_data == ESC && !esc_q);
+  assign b        = esc_q ? (rx_data ^ 8'h20) : rx_data;
+  assign pay      = body && (rs_q == R_PAY);
+  assign len      = {b, left_q[7:0]};   // at LEN's high byte
+
+  pb_crc16 u_crc (.crc_i(crc_q), .data_i(b), .crc_o(crc_next));
+
+  // the frame buffer: payload byte j at address j mod 2^FW; registered read at bi_q
+  logic [7:0] buf_q [0:(1<<FW)-1];
+  logic [7:0] rdata_q;
+  always_ff @(posedge clk_i) begin
+    if (pay) buf_q[j_q] <= b;
+    rdata_q <= buf_q[bi_q];
   end
 
-  logic          known_q, len_ok_q, needs_idle_q, running_q, dup_q, a_small_q, b_nz_q, b_le_buf_q, b_fill_q;
-  logic          endb_ok_q, endw_ok_q, wreg_ok_q, rreg_ok_q;
-  logic [FW-1:0] wlen_q;
-  logic [2:0]    nak_q;        // the NAK reason of this frame (0: none)
+  // LEN fits CMD: 5 <= LEN <= BUF_BYTES + 4 for WRITE_MEM (LEN < 2^FW and 1 <= LEN - 4 <= BUF_BYTES)
+  logic [FW-1:0] wlen, jdata;
+  logic          len_fits;
+  assign wlen  = len[FW-1:0] - FW'(4);
+  assign jdata = j_q - FW'(4);           // at the frame's end: WRITE_MEM's data bytes
+  always_comb begin
+    case (cmd_q)
+      C_WRITE_MEM: len_fits = (len[15:FW] == '0) && (len[FW-1:2] != '0) && (wlen != '0) &&
+                              !(wlen[BB] && (wlen[BB-1:0] != '0));
+      C_READ_MEM, C_WRITE_REG, C_READ_REG, C_START: len_fits = len == 16'd8;
+      C_FILL_MEM:          len_fits = len == 16'd9;
+      C_STATUS, C_RESET:   len_fits = len == 16'd0;
+      default:             len_fits = 1'b0;
+    endcase
+  end
+
+  // ---- decisions on the held request, in narrow arithmetic and two registered steps ----
+  // Comparisons with constants are bit tests (Yosys maps <= and >= to carry chains).
+  localparam bit HOST_POW2 = HOST_BYTES == (64'd1 << HB);
+  logic          effects, known, needs_idle, a_small, b_nz, b_le_buf, b_le_64, b_fill, endb_ok, wreg_ok, rreg_ok;
+  logic [HB+1:0] endb;         // A + B (READ_MEM, FILL_MEM), A + LEN - 4 (WRITE_MEM: cnt_q)
+  logic [7:0]    reg_end;      // READ_REG: (A + 4 B) / 4
+  always_comb begin
+    a_small  = az_q && ((addr_q >> HB) == '0);
+    b_nz     = !bz_q || (cnt_q != '0);
+    b_le_buf = bz_q && ((cnt_q >> (BB + 1)) == '0) && !(cnt_q[BB] && (cnt_q[BB-1:0] != '0));
+    b_le_64  = bz_q && ((cnt_q >> 7) == '0) && !(cnt_q[6] && (cnt_q[5:0] != '0));
+    b_fill   = bz_q && ((cnt_q >> (HB + 1)) == '0);
+    known      = 1'b1;
+    needs_idle = 1'b0;
+    effects    = 1'b0;
+    case (cmd_q)
+      C_WRITE_MEM: begin
+        needs_idle = 1'b1;
+        effects    = 1'b1;
+      end
+      C_READ_MEM:  needs_idle = 1'b1;
+      C_FILL_MEM: begin
+        needs_idle = 1'b1;
+        effects    = 1'b1;
+      end
+      C_WRITE_REG: effects = 1'b1;
+      C_READ_REG:  ;
+      C_START: begin
+        needs_idle = 1'b1;
+        effects    = 1'b1;
+      end
+      C_STATUS:    ;
+      C_RESET:     effects = 1'b1;
+      default:     known = 1'b0;
+    endcase
+    endb = (HB+2)'(addr_q[HB-1:0]) + (HB+2)'(cnt_q[HB:0]);
+    if (HOST_POW2) endb_ok = !endb[HB+1] && !(endb[HB] && (endb[HB-1:0] != '0));
+    else           endb_ok = 64'(endb) <= HOST_BYTES;
+    reg_end = {1'b0, addr_q[8:2]} + {1'b0, cnt_q[6:0]};   // <= 0x80 words: A + 4 B <= 0x200
+    wreg_ok = az_q && ((addr_q >> 8) == '0) && (addr_q[1:0] == 2'd0);
+    rreg_ok = az_q && ((addr_q >> 9) == '0) && (addr_q[1:0] == 2'd0) && b_nz && b_le_64 &&
+              !(reg_end[7] && (reg_end[6:0] != 7'd0));
+  end
+
+  // step 1 (registered in every cycle; the request's values hold from S_CHK1 on)
+  logic known_q, needs_idle_q, running_q, dup_q, a_small_q, b_nz_q, b_le_buf_q, b_fill_q, endb_ok_q;
+  logic wreg_ok_q, rreg_ok_q;
   always_ff @(posedge clk_i) begin
     known_q      <= known;
-    len_ok_q     <= len_ok;
     needs_idle_q <= needs_idle;
-    running_q    <= reg_rdata_i[1:0] == 2'd1;   // STATUS is on the register port outside S_T_FETCH
-    dup_q        <= effects && last_valid_q && (f_seq == last_seq_q) && (f_crc == last_crc_q);
+    running_q    <= reg_rdata_i[1:0] == 2'd1;   // STATUS is on the register port outside S_T_FETCH, S_REGW
+    dup_q        <= effects && last_valid_q && (seq_q == last_seq_q) && (rcrc_q == last_crc_q);
     a_small_q    <= a_small;
     b_nz_q       <= b_nz;
     b_le_buf_q   <= b_le_buf;
@@ -185,25 +217,14 @@ module pb_uart_bridge #(
     endb_ok_q    <= endb_ok;
     wreg_ok_q    <= wreg_ok;
     rreg_ok_q    <= rreg_ok;
-    wlen_q       <= wlen;
   end
 
-  // step 2: the end of a WRITE_MEM (A + LEN - 4)
-  logic [HB+1:0] endw;
-  logic          endw_ok;
-  always_comb begin
-    endw = (HB+2)'(f_a[HB-1:0]) + (HB+2)'(wlen_q);
-    if (HOST_POW2) endw_ok = !endw[HB+1] && !(endw[HB] && (endw[HB-1:0] != '0));
-    else           endw_ok = 64'(endw) <= HOST_BYTES;
-  end
-  always_ff @(posedge clk_i) endw_ok_q <= endw_ok;
-
-  // step 3: the NAK reason
+  // step 2: the NAK reason
   logic       range_ok;
-  logic [2:0] nak;
+  logic [2:0] nak, nak_q;      // the NAK reason of this request (0: none)
   always_comb begin
-    case (f_cmd)
-      C_WRITE_MEM: range_ok = a_small_q && endw_ok_q;
+    case (cmd_q)
+      C_WRITE_MEM: range_ok = a_small_q && endb_ok_q;
       C_READ_MEM:  range_ok = a_small_q && b_nz_q && b_le_buf_q && endb_ok_q;
       C_FILL_MEM:  range_ok = a_small_q && b_fill_q && endb_ok_q;
       C_WRITE_REG: range_ok = wreg_ok_q;
@@ -211,7 +232,7 @@ module pb_uart_bridge #(
       default:     range_ok = 1'b1;
     endcase
     nak = 3'd0;
-    if (f_kind != K_OK)               nak = (f_kind == K_CRC) ? E_CRC : E_TIMEOUT;
+    if (kind_q != K_OK)               nak = (kind_q == K_CRC) ? E_CRC : E_TIMEOUT;
     else if (dup_q)                   nak = last_status_q;
     else if (!known_q)                nak = E_COMMAND;
     else if (!len_ok_q)               nak = E_LENGTH;
@@ -219,18 +240,6 @@ module pb_uart_bridge #(
     else if (needs_idle_q && running_q) nak = E_BUSY;
   end
   always_ff @(posedge clk_i) nak_q <= nak;
-
-  // in S_DECIDE: memory bytes of the command, ACK payload bytes
-  logic [RW-1:0] count, plen;
-  always_comb begin
-    count = (f_cmd == C_WRITE_MEM) ? RW'(wlen_q) : f_b[HB:0];
-    case (f_cmd)
-      C_READ_MEM: plen = f_b[HB:0];
-      C_READ_REG: plen = RW'({f_b[6:0], 2'b00});
-      C_STATUS:   plen = RW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
-      default:    plen = '0;
-    endcase
-  end
 
   // ---- diagnostic counters: board registers 0x114 .. 0x120, in block RAM at word addresses 5 .. 8 ----
   // An event sets a pending bit; a read-modify-write (read, then write the value + 1) serves one
@@ -250,8 +259,8 @@ module pb_uart_bridge #(
   (* no_rw_check *)
   logic [15:0] cmem_q [0:15];
 
-  assign cset   = {(state_q == S_DECIDE) && (f_kind == K_OK) && dup_q, rx_ferr,
-                   (state_q == S_DECIDE) && (f_kind != K_OK), (state_q == S_DECIDE) && (f_kind == K_OK)};
+  assign cset   = {(state_q == S_DECIDE) && (kind_q == K_OK) && dup_q, rx_ferr,
+                   (state_q == S_DECIDE) && (kind_q != K_OK), (state_q == S_DECIDE) && (kind_q == K_OK)};
   assign cpick  = cpend_q[0] ? 2'd0 : cpend_q[1] ? 2'd1 : cpend_q[2] ? 2'd2 : 2'd3;
   assign is_cnt = (addr_q[8:6] == 3'b100) && (addr_q[5:2] >= CNT_BASE) && (addr_q[5:2] <= CNT_BASE + 4'd3);
   assign bread  = (state_q == S_T_FETCH) && (src_q == SRC_REG) && (pi_q == 2'd0) && is_cnt && (cpend_q == 4'd0) &&
@@ -296,40 +305,16 @@ module pb_uart_bridge #(
   end
 
   // ---- outputs ----
-  always_comb begin
-    reg_we_o    = 1'b0;
-    reg_addr_o  = (state_q == S_T_FETCH) ? addr_q[7:0] : 8'h04;
-    reg_wdata_o = f_b;
-    case (state_q)
-      S_WREG: begin
-        reg_we_o   = 1'b1;
-        reg_addr_o = f_a[7:0];
-      end
-      S_START_A: begin
-        reg_we_o    = 1'b1;
-        reg_addr_o  = 8'h08;
-        reg_wdata_o = f_a;
-      end
-      S_START_L: begin
-        reg_we_o   = 1'b1;
-        reg_addr_o = 8'h0c;
-      end
-      S_START_GO: begin
-        reg_we_o    = 1'b1;
-        reg_addr_o  = 8'h00;
-        reg_wdata_o = 32'd1;
-      end
-      default: ;
-    endcase
-  end
-
+  assign reg_we_o        = state_q == S_REGW;
+  assign reg_addr_o      = (state_q == S_T_FETCH || state_q == S_REGW) ? addr_q[7:0] : 8'h04;
+  assign reg_wdata_o     = w_q;
   assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL) ||
                            (state_q == S_T_FETCH && src_q == SRC_MEM);
   assign mem_req_we_o    = state_q != S_T_FETCH;
   assign mem_req_addr_o  = 32'(addr_q[HB-1:0]);
-  assign mem_req_wdata_o = buf_rdata;   // WRITE_MEM: data byte bi_q - 4; FILL_MEM: V (bi_q = 8)
+  assign mem_req_wdata_o = rdata_q;   // WRITE_MEM: data byte bi_q - 4; FILL_MEM: V (bi_q = 8)
   assign core_rst_o      = core_rst_q;
-  assign busy_o          = f_busy || (state_q != S_IDLE) || !t_idle || u_busy;
+  assign busy_o          = (rs_q != R_HUNT) || !idle || !t_idle || u_busy;
 
   always_comb begin
     t_valid = 1'b1;
@@ -337,26 +322,40 @@ module pb_uart_bridge #(
     t_data  = w_q[7:0];
     case (state_q)
       S_T_SOF:  t_kind = I_SOF;
-      S_T_SEQ:  t_data = f_seq;
-      S_T_CMD:  t_data = (status_q != 3'd0) ? R_NAK : (f_cmd | 8'h80);
-      S_T_LEN0: t_data = rem_q[7:0];
-      S_T_LEN1: t_data = 8'(rem_q >> 8);
+      S_T_SEQ:  t_data = seq_q;
+      S_T_CMD:  t_data = (status_q != 3'd0) ? R_NAK : (cmd_q | 8'h80);
+      S_T_LEN0: t_data = cnt_q[7:0];
+      S_T_LEN1: t_data = 8'(cnt_q >> 8);
       S_T_PUSH: ;
       S_T_END:  t_kind = I_END;
       default:  t_valid = 1'b0;
     endcase
   end
-  assign f_ack = (state_q == S_T_END) && t_ready;
 
-  // ---- the executor ----
+  // ---- the FSM ----
   logic [XW-1:0] addr_inc;
   assign addr_inc = addr_q + ((src_q == SRC_REG) ? XW'(4) : XW'(1));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q       <= S_IDLE;
+      rs_q          <= R_HUNT;
+      esc_q         <= 1'b0;
+      hdr_q         <= 2'd0;
+      j_q           <= '0;
+      left_q        <= 16'd0;
+      crc_q         <= 16'hffff;
+      tcnt_q        <= '0;
+      kind_q        <= K_OK;
+      have_cmd_q    <= 1'b0;
+      seq_q         <= 8'd0;
+      cmd_q         <= 8'd0;
+      rcrc_q        <= 16'd0;
+      len_ok_q      <= 1'b0;
+      az_q          <= 1'b0;
+      bz_q          <= 1'b0;
       addr_q        <= '0;
-      rem_q         <= '0;
+      cnt_q         <= '0;
       bi_q          <= FW'(8);
       pi_q          <= 2'd0;
       status_q      <= 3'd0;
@@ -370,50 +369,128 @@ module pb_uart_bridge #(
       last_crc_q    <= 16'd0;
     end else begin
       case (state_q)
+        // ---- the request parser ----
         S_IDLE: begin
           bi_q <= FW'(8);
-          if (f_ready) state_q <= S_CHK1;
+          if (sof) begin
+            rs_q       <= R_HDR;
+            esc_q      <= 1'b0;
+            have_cmd_q <= 1'b0;
+            hdr_q      <= 2'd0;
+            j_q        <= '0;
+            crc_q      <= 16'hffff;
+            tcnt_q     <= '0;
+            seq_q      <= 8'd0;
+          end else if (in_frame) begin
+            if (rx_valid) begin
+              tcnt_q <= '0;
+              esc_q  <= (rx_data == ESC) && !esc_q;
+            end else if (tcnt_q == TW'(TIMEOUT_CYCLES - 1)) begin
+              kind_q  <= K_TIMEOUT;
+              rs_q    <= R_HUNT;
+              state_q <= S_CHK1;
+            end else begin
+              tcnt_q <= tcnt_q + TW'(1);
+            end
+            if (body) begin
+              crc_q <= crc_next;
+              case (rs_q)
+                R_HDR: begin
+                  hdr_q <= hdr_q + 2'd1;
+                  case (hdr_q)
+                    2'd0: seq_q <= b;
+                    2'd1: begin
+                      cmd_q      <= b;
+                      have_cmd_q <= 1'b1;
+                    end
+                    2'd2: left_q[7:0] <= b;
+                    default: begin
+                      left_q[15:8] <= b;
+                      len_ok_q     <= len_fits;
+                      rs_q         <= (len == 16'd0) ? R_CRC0 : R_PAY;
+                    end
+                  endcase
+                end
+                R_PAY: begin
+                  j_q    <= j_q + FW'(1);
+                  left_q <= left_q - 16'd1;
+                  if (left_q == 16'd1) rs_q <= R_CRC0;
+                  // A (payload bytes 0-3) and B (4-7), as far as addr_q and cnt_q are wide
+                  if (j_q[FW-1:2] == '0) begin
+                    for (int i = 0; i < XW; i++) if (j_q[1:0] == 2'(i / 8)) addr_q[i] <= b[i % 8];
+                    az_q <= ((j_q[1:0] == 2'd0) || az_q) && ((b & AHI[{j_q[1:0], 3'd0} +: 8]) == 8'd0);
+                  end
+                  if (j_q[FW-1:2] == (FW-2)'(1)) begin
+                    for (int i = 0; i < RW; i++) if (j_q[1:0] == 2'(i / 8)) cnt_q[i] <= b[i % 8];
+                    bz_q <= ((j_q[1:0] == 2'd0) || bz_q) && ((b & BHI[{j_q[1:0], 3'd0} +: 8]) == 8'd0);
+                  end
+                end
+                R_CRC0: begin
+                  rcrc_q[15:8] <= b;
+                  rs_q         <= R_CRC1;
+                end
+                default: begin   // R_CRC1: the frame is complete
+                  rcrc_q[7:0] <= b;
+                  kind_q      <= (crc_next == 16'd0) ? K_OK : K_CRC;
+                  rs_q        <= R_HUNT;
+                  state_q     <= S_CHK1;
+                  if (cmd_q == C_WRITE_MEM) cnt_q <= RW'(jdata);   // its data bytes
+                end
+              endcase
+            end
+          end
         end
-        S_CHK1: state_q <= S_CHK2;   // the decisions' steps 2 and 3
+        S_CHK1: state_q <= S_CHK2;   // step 1 registered, then the NAK reason
         S_CHK2: state_q <= S_DECIDE;
 
         S_DECIDE: begin
           // an ACK without data by default, remembered for duplicates when the CRC was good
           status_q <= nak_q;
-          rem_q    <= (nak_q != 3'd0) ? RW'(2) : plen;
+          cnt_q    <= (nak_q != 3'd0) ? RW'(2) : RW'(0);
           pi_q     <= 2'd0;
           src_q    <= SRC_NONE;
-          cache_q  <= (f_kind == K_OK) && !dup_q;
-          addr_q   <= XW'(f_a[XW-1:0]);
-          w_q      <= {16'd0, f_have_cmd ? f_cmd : 8'd0, 5'd0, nak_q};   // a NAK's payload
+          cache_q  <= (kind_q == K_OK) && !dup_q;
+          w_q      <= {16'd0, have_cmd_q ? cmd_q : 8'd0, 5'd0, nak_q};   // a NAK's payload
           state_q  <= S_T_SOF;
-          if (f_kind == K_OK) begin   // the counters: cset
-            if (!dup_q && nak_q == 3'd0) begin
-              case (f_cmd)
-                C_WRITE_MEM: begin
-                  rem_q   <= count;
-                  bi_q    <= FW'(4);
-                  state_q <= S_WBUF;
-                end
-                C_FILL_MEM: begin   // B = 0: nothing to write (B < 2^(HB+1) here)
-                  rem_q   <= count;
-                  state_q <= b_nz_q ? S_FILL : S_T_SOF;
-                end
-                C_WRITE_REG: state_q <= S_WREG;
-                C_START:     state_q <= S_START_A;
-                C_RESET: begin
-                  core_rst_q <= 1'b1;
-                  state_q    <= S_RESET;
-                end
-                C_READ_MEM:  src_q <= SRC_MEM;
-                C_READ_REG:  src_q <= SRC_REG;
-                C_STATUS: begin
-                  src_q  <= SRC_REG;
-                  addr_q <= XW'(4);
-                end
-                default: ;
-              endcase
-            end
+          if (kind_q == K_OK && !dup_q && nak_q == 3'd0) begin   // (the counters: cset)
+            case (cmd_q)
+              C_WRITE_MEM: begin   // cnt_q: LEN - 4 data bytes
+                cnt_q   <= cnt_q;
+                bi_q    <= FW'(4);
+                state_q <= S_WBUF;
+              end
+              C_FILL_MEM: begin    // cnt_q = B; B = 0: nothing to write
+                cnt_q   <= cnt_q;
+                state_q <= b_nz_q ? S_FILL : S_T_SOF;
+              end
+              C_WRITE_REG: begin   // B from the buffer into w_q, then the write
+                bi_q    <= FW'(4);
+                state_q <= S_PRIME;
+              end
+              C_START: begin       // A -> 0x08, B -> 0x0c, 1 -> 0x00 (CTRL.start)
+                bi_q    <= FW'(0);
+                addr_q  <= XW'(8);
+                state_q <= S_PRIME;
+              end
+              C_RESET: begin
+                core_rst_q <= 1'b1;
+                state_q    <= S_RESET;
+              end
+              C_READ_MEM: begin
+                cnt_q <= cnt_q;
+                src_q <= SRC_MEM;
+              end
+              C_READ_REG: begin
+                cnt_q <= RW'({cnt_q[6:0], 2'b00});
+                src_q <= SRC_REG;
+              end
+              C_STATUS: begin
+                cnt_q  <= RW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
+                src_q  <= SRC_REG;
+                addr_q <= XW'(4);
+              end
+              default: ;
+            endcase
           end
         end
 
@@ -423,23 +500,48 @@ module pb_uart_bridge #(
           if (mem_req_ready_i) begin
             addr_q  <= addr_inc;
             bi_q    <= bi_q + FW'(1);
-            rem_q   <= rem_q - RW'(1);
-            state_q <= (rem_q == RW'(1)) ? S_T_SOF : S_WBUF;
+            cnt_q   <= cnt_q - RW'(1);
+            state_q <= (cnt_q == RW'(1)) ? S_T_SOF : S_WBUF;
           end
         end
 
-        S_FILL: begin   // rem_q >= 1 (a state decode for mem_req_valid_o: a short path)
+        S_FILL: begin   // cnt_q >= 1 (a state decode for mem_req_valid_o: a short path)
           if (mem_req_ready_i) begin
             addr_q <= addr_inc;
-            rem_q  <= rem_q - RW'(1);
-            if (rem_q == RW'(1)) state_q <= S_T_SOF;
+            cnt_q  <= cnt_q - RW'(1);
+            if (cnt_q == RW'(1)) state_q <= S_T_SOF;
           end
         end
 
-        S_WREG:     state_q <= S_T_SOF;
-        S_START_A:  state_q <= S_START_L;
-        S_START_L:  state_q <= S_START_GO;
-        S_START_GO: state_q <= S_T_SOF;
+        // WRITE_REG, START: four buffer bytes (registered reads from bi_q) into w_q, then a write
+        S_PRIME: begin
+          bi_q    <= bi_q + FW'(1);
+          state_q <= S_LD;
+        end
+        S_LD: begin
+          w_q  <= {rdata_q, w_q[31:8]};
+          pi_q <= pi_q + 2'd1;
+          if (pi_q == 2'd3) state_q <= S_REGW;   // bi_q stays at the next word's byte 0
+          else bi_q <= bi_q + FW'(1);
+        end
+        S_REGW: begin   // reg_we_o: addr_q[7:0] <= w_q
+          state_q <= S_T_SOF;
+          if (cmd_q == C_START) begin
+            case (addr_q[3:2])
+              2'd2: begin          // PROG_ADDR written: B next (its byte 0 already read)
+                addr_q  <= XW'(12);
+                state_q <= S_LD;
+              end
+              2'd3: begin          // PROG_LEN written: CTRL.start
+                addr_q  <= XW'(0);
+                w_q     <= 32'd1;
+                state_q <= S_REGW;
+              end
+              default: ;
+            endcase
+          end
+        end
+
         S_RESET: begin   // pi_q counts 0..3 and is 0 again for the reply
           pi_q <= pi_q + 2'd1;
           if (pi_q == 2'd3) begin
@@ -448,12 +550,12 @@ module pb_uart_bridge #(
           end
         end
 
-        // ---- the reply: LEN is rem_q, then rem_q counts the payload bytes down ----
+        // ---- the reply: LEN is cnt_q, then cnt_q counts the payload bytes down ----
         S_T_SOF:  if (t_ready) state_q <= S_T_SEQ;
         S_T_SEQ:  if (t_ready) state_q <= S_T_CMD;
         S_T_CMD:  if (t_ready) state_q <= S_T_LEN0;
         S_T_LEN0: if (t_ready) state_q <= S_T_LEN1;
-        S_T_LEN1: if (t_ready) state_q <= (rem_q == '0) ? S_T_END : S_T_FETCH;
+        S_T_LEN1: if (t_ready) state_q <= (cnt_q == '0) ? S_T_END : S_T_FETCH;
         S_T_FETCH: begin
           case (src_q)
             SRC_MEM: if (mem_req_ready_i) state_q <= S_T_MEMWAIT;
@@ -487,16 +589,16 @@ module pb_uart_bridge #(
           if (t_ready) begin
             w_q     <= w_q >> 8;
             pi_q    <= pi_q + 2'd1;
-            rem_q   <= rem_q - RW'(1);
-            state_q <= (rem_q == RW'(1)) ? S_T_END : S_T_FETCH;
+            cnt_q   <= cnt_q - RW'(1);
+            state_q <= (cnt_q == RW'(1)) ? S_T_END : S_T_FETCH;
           end
         end
         S_T_END: begin
           if (t_ready) begin
             if (cache_q) begin
               last_valid_q  <= 1'b1;
-              last_seq_q    <= f_seq;
-              last_crc_q    <= f_crc;
+              last_seq_q    <= seq_q;
+              last_crc_q    <= rcrc_q;
               last_status_q <= status_q;
             end
             state_q <= S_IDLE;
