@@ -61,7 +61,6 @@ module pb_uart_bridge #(
                          E_BUSY = 3'd6;
   localparam logic [1:0] K_OK = 2'd0, K_CRC = 2'd1, K_TIMEOUT = 2'd2;
   localparam logic [1:0] SRC_NONE = 2'd0, SRC_MEM = 2'd1, SRC_REG = 2'd2;
-  localparam logic [1:0] I_SOF = 2'd0, I_DATA = 2'd1, I_END = 2'd2;
   localparam logic [2:0] R_HUNT = 3'd0, R_HDR = 3'd1, R_PAY = 3'd2, R_CRC0 = 3'd3, R_CRC1 = 3'd4;
   // bits of A and B above addr_q and cnt_q (checked for zero as the bytes arrive)
   localparam logic [31:0] AHI = ~((32'd1 << XW) - 32'd1);
@@ -69,21 +68,17 @@ module pb_uart_bridge #(
 
   typedef enum logic [4:0] {
     S_IDLE, S_CHK1, S_CHK2, S_DECIDE, S_WBUF, S_WMEM, S_FILL, S_PRIME, S_LD, S_REGW, S_RESET,
-    S_T_SOF, S_T_SEQ, S_T_CMD, S_T_LEN0, S_T_LEN1, S_T_FETCH, S_T_MEMWAIT, S_T_CNT, S_T_PUSH, S_T_END
+    S_T_SOF, S_T_SEQ, S_T_CMD, S_T_LEN0, S_T_LEN1, S_T_FETCH, S_T_MEMWAIT, S_T_CNT, S_T_PUSH, S_T_CRC0, S_T_CRC1
   } state_t;
 
-  // ---- UART and reply framing ----
+  // ---- UART ----
   logic       rx_valid, rx_ferr;
   logic [7:0] rx_data;
   pb_uart_rx #(.CLKS_PER_BIT(CLKS_PER_BIT)) u_rx (
     .clk_i(clk_i), .rst_ni(rst_ni), .rx_i(rx_i), .valid_o(rx_valid), .data_o(rx_data), .frame_err_o(rx_ferr));
 
-  logic       t_valid, t_ready, t_idle, u_valid, u_ready, u_busy;
-  logic [1:0] t_kind;
-  logic [7:0] t_data, u_data;
-  pb_frame_tx u_ftx (
-    .clk_i(clk_i), .rst_ni(rst_ni), .valid_i(t_valid), .kind_i(t_kind), .data_i(t_data), .ready_o(t_ready),
-    .out_valid_o(u_valid), .out_data_o(u_data), .out_ready_i(u_ready), .idle_o(t_idle));
+  logic       u_valid, u_ready, u_busy;
+  logic [7:0] u_data;
   pb_uart_tx #(.CLKS_PER_BIT(CLKS_PER_BIT)) u_tx (
     .clk_i(clk_i), .rst_ni(rst_ni), .valid_i(u_valid), .data_i(u_data), .ready_o(u_ready), .tx_o(tx_o),
     .busy_o(u_busy));
@@ -96,7 +91,10 @@ module pb_uart_bridge #(
   logic [1:0]    hdr_q;        // header byte index
   logic [FW-1:0] j_q;          // payload byte index (mod 2^FW): its buffer address
   logic [15:0]   left_q;       // LEN, then the payload bytes still to come
-  logic [15:0]   crc_q;
+  logic [15:0]   crc_q;        // the request's CRC, then the reply's
+  logic          tesc_q;       // the reply byte of this state needs escaping and ESC has been sent
+  logic          tok_q;        // this state's reply byte was there in the last cycle: tneed_q is its
+  logic          tneed_q;      // the last cycle's reply byte needs escaping (registered for timing)
   logic [TW-1:0] tcnt_q;
   logic [1:0]    kind_q;       // K_OK, K_CRC, K_TIMEOUT
   logic          have_cmd_q;   // the frame got as far as its CMD byte
@@ -132,7 +130,9 @@ module pb_uart_bridge #(
   assign pay      = body && (rs_q == R_PAY);
   assign len      = {b, left_q[7:0]};   // at LEN's high byte
 
-  pb_crc16 u_crc (.crc_i(crc_q), .data_i(b), .crc_o(crc_next));
+  // one CRC unit: the request's body bytes in S_IDLE, the reply's in S_T_SEQ .. S_T_PUSH
+  logic [7:0] tbyte;
+  pb_crc16 u_crc (.crc_i(crc_q), .data_i(idle ? b : tbyte), .crc_o(crc_next));
 
   // the frame buffer: payload byte j at address j mod 2^FW; registered read at bi_q
   logic [7:0] buf_q [0:(1<<FW)-1];
@@ -314,22 +314,40 @@ module pb_uart_bridge #(
   assign mem_req_addr_o  = 32'(addr_q[HB-1:0]);
   assign mem_req_wdata_o = rdata_q;   // WRITE_MEM: data byte bi_q - 4; FILL_MEM: V (bi_q = 8)
   assign core_rst_o      = core_rst_q;
-  assign busy_o          = (rs_q != R_HUNT) || !idle || !t_idle || u_busy;
+  assign busy_o          = (rs_q != R_HUNT) || !idle || u_busy;
 
+  // ---- the reply's bytes, straight to the UART: SOF, the body with its CRC computed on the way,
+  // the CRC (high byte first); a body or CRC byte equal to SOF or ESC goes out as ESC, byte ^ 0x20 ----
+  logic tsend, tstuff, tdone;
   always_comb begin
-    t_valid = 1'b1;
-    t_kind  = I_DATA;
-    t_data  = w_q[7:0];
+    tsend = 1'b1;
+    tbyte = w_q[7:0];
     case (state_q)
-      S_T_SOF:  t_kind = I_SOF;
-      S_T_SEQ:  t_data = seq_q;
-      S_T_CMD:  t_data = (status_q != 3'd0) ? R_NAK : (cmd_q | 8'h80);
-      S_T_LEN0: t_data = cnt_q[7:0];
-      S_T_LEN1: t_data = 8'(cnt_q >> 8);
+      S_T_SOF:  tbyte = SOF;
+      S_T_SEQ:  tbyte = seq_q;
+      S_T_CMD:  tbyte = (status_q != 3'd0) ? R_NAK : (cmd_q | 8'h80);
+      S_T_LEN0: tbyte = cnt_q[7:0];
+      S_T_LEN1: tbyte = 8'(cnt_q >> 8);
       S_T_PUSH: ;
-      S_T_END:  t_kind = I_END;
-      default:  t_valid = 1'b0;
+      S_T_CRC0: tbyte = crc_q[15:8];
+      S_T_CRC1: tbyte = crc_q[7:0];
+      default:  tsend = 1'b0;
     endcase
+  end
+  // A byte goes out from the second cycle of its state on (tok_q), so that whether it needs
+  // escaping comes from a register.
+  assign tstuff  = tneed_q && !tesc_q;   // ESC first
+  assign u_valid = tsend && tok_q;
+  assign u_data  = tstuff ? ESC : tesc_q ? (tbyte ^ 8'h20) : tbyte;
+  assign tdone   = u_valid && u_ready && !tstuff;   // the state's byte is out
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      tok_q   <= 1'b0;
+      tneed_q <= 1'b0;
+    end else begin
+      tok_q   <= tsend && !tdone;
+      tneed_q <= (state_q != S_T_SOF) && ((tbyte == SOF) || (tbyte == ESC));
+    end
   end
 
   // ---- the FSM ----
@@ -345,6 +363,7 @@ module pb_uart_bridge #(
       j_q           <= '0;
       left_q        <= 16'd0;
       crc_q         <= 16'hffff;
+      tesc_q        <= 1'b0;
       tcnt_q        <= '0;
       kind_q        <= K_OK;
       have_cmd_q    <= 1'b0;
@@ -368,6 +387,7 @@ module pb_uart_bridge #(
       last_status_q <= 3'd0;
       last_crc_q    <= 16'd0;
     end else begin
+      if (u_valid && u_ready) tesc_q <= tstuff;
       case (state_q)
         // ---- the request parser ----
         S_IDLE: begin
@@ -551,11 +571,34 @@ module pb_uart_bridge #(
         end
 
         // ---- the reply: LEN is cnt_q, then cnt_q counts the payload bytes down ----
-        S_T_SOF:  if (t_ready) state_q <= S_T_SEQ;
-        S_T_SEQ:  if (t_ready) state_q <= S_T_CMD;
-        S_T_CMD:  if (t_ready) state_q <= S_T_LEN0;
-        S_T_LEN0: if (t_ready) state_q <= S_T_LEN1;
-        S_T_LEN1: if (t_ready) state_q <= (cnt_q == '0) ? S_T_END : S_T_FETCH;
+        S_T_SOF: begin
+          crc_q <= 16'hffff;
+          if (tdone) state_q <= S_T_SEQ;
+        end
+        S_T_SEQ: begin
+          if (tdone) begin
+            crc_q   <= crc_next;
+            state_q <= S_T_CMD;
+          end
+        end
+        S_T_CMD: begin
+          if (tdone) begin
+            crc_q   <= crc_next;
+            state_q <= S_T_LEN0;
+          end
+        end
+        S_T_LEN0: begin
+          if (tdone) begin
+            crc_q   <= crc_next;
+            state_q <= S_T_LEN1;
+          end
+        end
+        S_T_LEN1: begin
+          if (tdone) begin
+            crc_q   <= crc_next;
+            state_q <= (cnt_q == '0) ? S_T_CRC0 : S_T_FETCH;
+          end
+        end
         S_T_FETCH: begin
           case (src_q)
             SRC_MEM: if (mem_req_ready_i) state_q <= S_T_MEMWAIT;
@@ -586,15 +629,17 @@ module pb_uart_bridge #(
           state_q <= S_T_PUSH;
         end
         S_T_PUSH: begin
-          if (t_ready) begin
+          if (tdone) begin
+            crc_q   <= crc_next;
             w_q     <= w_q >> 8;
             pi_q    <= pi_q + 2'd1;
             cnt_q   <= cnt_q - RW'(1);
-            state_q <= (cnt_q == RW'(1)) ? S_T_END : S_T_FETCH;
+            state_q <= (cnt_q == RW'(1)) ? S_T_CRC0 : S_T_FETCH;
           end
         end
-        S_T_END: begin
-          if (t_ready) begin
+        S_T_CRC0: if (tdone) state_q <= S_T_CRC1;
+        S_T_CRC1: begin
+          if (tdone) begin
             if (cache_q) begin
               last_valid_q  <= 1'b1;
               last_seq_q    <= seq_q;
