@@ -354,304 +354,378 @@ module pb_uart_bridge #(
   logic [XW-1:0] addr_inc;
   assign addr_inc = addr_q + ((src_q == SRC_REG) ? XW'(4) : XW'(1));
 
+  // next values (the FSM's combinational half)
+  state_t        state_d;
+  logic [2:0]    rs_d;
+  logic          esc_d;
+  logic [1:0]    hdr_d;
+  logic [FW-1:0] j_d;
+  logic [15:0]   left_d;
+  logic [15:0]   crc_d;
+  logic          tesc_d;
+  logic [TW-1:0] tcnt_d;
+  logic [1:0]    kind_d;
+  logic          have_cmd_d;
+  logic [7:0]    seq_d;
+  logic [7:0]    cmd_d;
+  logic [15:0]   rcrc_d;
+  logic          len_ok_d;
+  logic          az_d;
+  logic          bz_d;
+  logic [XW-1:0] addr_d;
+  logic [RW-1:0] cnt_d;
+  logic [FW-1:0] bi_d;
+  logic [1:0]    pi_d;
+  logic [2:0]    status_d;
+  logic [1:0]    src_d;
+  logic [31:0]   w_d;
+  logic          core_rst_d;
+  logic          cache_d;
+  logic          last_valid_d;
+  logic [7:0]    last_seq_d;
+  logic [2:0]    last_status_d;
+  logic [15:0]   last_crc_d;
+  always_comb begin
+    state_d = state_q;
+    rs_d = rs_q;
+    esc_d = esc_q;
+    hdr_d = hdr_q;
+    j_d = j_q;
+    left_d = left_q;
+    crc_d = crc_q;
+    tesc_d = tesc_q;
+    tcnt_d = tcnt_q;
+    kind_d = kind_q;
+    have_cmd_d = have_cmd_q;
+    seq_d = seq_q;
+    cmd_d = cmd_q;
+    rcrc_d = rcrc_q;
+    len_ok_d = len_ok_q;
+    az_d = az_q;
+    bz_d = bz_q;
+    addr_d = addr_q;
+    cnt_d = cnt_q;
+    bi_d = bi_q;
+    pi_d = pi_q;
+    status_d = status_q;
+    src_d = src_q;
+    w_d = w_q;
+    core_rst_d = core_rst_q;
+    cache_d = cache_q;
+    last_valid_d = last_valid_q;
+    last_seq_d = last_seq_q;
+    last_status_d = last_status_q;
+    last_crc_d = last_crc_q;
+    if (u_valid && u_ready) tesc_d = tstuff;
+    case (state_q)
+      // ---- the request parser ----
+      S_IDLE: begin
+        bi_d = FW'(8);
+        if (sof) begin
+          rs_d       = R_HDR;
+          esc_d      = 1'b0;
+          have_cmd_d = 1'b0;
+          hdr_d      = 2'd0;
+          j_d        = '0;
+          crc_d      = 16'hffff;
+          tcnt_d     = '0;
+          seq_d      = 8'd0;
+        end else if (in_frame) begin
+          if (rx_valid) begin
+            tcnt_d = '0;
+            esc_d  = (rx_data == ESC) && !esc_q;
+          end else if (tcnt_q == TW'(TIMEOUT_CYCLES - 1)) begin
+            kind_d  = K_TIMEOUT;
+            rs_d    = R_HUNT;
+            state_d = S_CHK1;
+          end else begin
+            tcnt_d = tcnt_q + TW'(1);
+          end
+          if (body) begin
+            crc_d = crc_next;
+            case (rs_q)
+              R_HDR: begin
+                hdr_d = hdr_q + 2'd1;
+                case (hdr_q)
+                  2'd0: seq_d = b;
+                  2'd1: begin
+                    cmd_d      = b;
+                    have_cmd_d = 1'b1;
+                  end
+                  2'd2: left_d[7:0] = b;
+                  default: begin
+                    left_d[15:8] = b;
+                    len_ok_d     = len_fits;
+                    rs_d         = (len == 16'd0) ? R_CRC0 : R_PAY;
+                  end
+                endcase
+              end
+              R_PAY: begin
+                j_d    = j_q + FW'(1);
+                left_d = left_q - 16'd1;
+                if (left_q == 16'd1) rs_d = R_CRC0;
+                // A (payload bytes 0-3) and B (4-7), as far as addr_q and cnt_q are wide
+                if (j_q[FW-1:2] == '0) begin
+                  for (int i = 0; i < XW; i++) if (j_q[1:0] == 2'(i / 8)) addr_d[i] = b[i % 8];
+                  az_d = ((j_q[1:0] == 2'd0) || az_q) && ((b & AHI[{j_q[1:0], 3'd0} +: 8]) == 8'd0);
+                end
+                if (j_q[FW-1:2] == (FW-2)'(1)) begin
+                  for (int i = 0; i < RW; i++) if (j_q[1:0] == 2'(i / 8)) cnt_d[i] = b[i % 8];
+                  bz_d = ((j_q[1:0] == 2'd0) || bz_q) && ((b & BHI[{j_q[1:0], 3'd0} +: 8]) == 8'd0);
+                end
+              end
+              R_CRC0: begin
+                rcrc_d[15:8] = b;
+                rs_d         = R_CRC1;
+              end
+              default: begin   // R_CRC1: the frame is complete
+                rcrc_d[7:0] = b;
+                kind_d      = (crc_next == 16'd0) ? K_OK : K_CRC;
+                rs_d        = R_HUNT;
+                state_d     = S_CHK1;
+                if (cmd_q == C_WRITE_MEM) cnt_d = RW'(jdata);   // its data bytes
+              end
+            endcase
+          end
+        end
+      end
+      S_CHK1: state_d = S_CHK2;   // step 1 registered, then the NAK reason
+      S_CHK2: state_d = S_DECIDE;
+
+      S_DECIDE: begin
+        // an ACK without data by default, remembered for duplicates when the CRC was good
+        status_d = nak_q;
+        cnt_d    = (nak_q != 3'd0) ? RW'(2) : RW'(0);
+        pi_d     = 2'd0;
+        src_d    = SRC_NONE;
+        cache_d  = (kind_q == K_OK) && !dup_q;
+        w_d      = {16'd0, have_cmd_q ? cmd_q : 8'd0, 5'd0, nak_q};   // a NAK's payload
+        state_d  = S_T_SOF;
+        if (kind_q == K_OK && !dup_q && nak_q == 3'd0) begin   // (the counters: cset)
+          case (cmd_q)
+            C_WRITE_MEM: begin   // cnt_q: LEN - 4 data bytes
+              cnt_d   = cnt_q;
+              bi_d    = FW'(4);
+              state_d = S_WBUF;
+            end
+            C_FILL_MEM: begin    // cnt_q = B; B = 0: nothing to write
+              cnt_d   = cnt_q;
+              state_d = b_nz_q ? S_FILL : S_T_SOF;
+            end
+            C_WRITE_REG: begin   // B from the buffer into w_q, then the write
+              bi_d    = FW'(4);
+              state_d = S_PRIME;
+            end
+            C_START: begin       // A -> 0x08, B -> 0x0c, 1 -> 0x00 (CTRL.start)
+              bi_d    = FW'(0);
+              addr_d  = XW'(8);
+              state_d = S_PRIME;
+            end
+            C_RESET: begin
+              core_rst_d = 1'b1;
+              state_d    = S_RESET;
+            end
+            C_READ_MEM: begin
+              cnt_d = cnt_q;
+              src_d = SRC_MEM;
+            end
+            C_READ_REG: begin
+              cnt_d = RW'({cnt_q[6:0], 2'b00});
+              src_d = SRC_REG;
+            end
+            C_STATUS: begin
+              cnt_d  = RW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
+              src_d  = SRC_REG;
+              addr_d = XW'(4);
+            end
+            default: ;
+          endcase
+        end
+      end
+
+      // WRITE_MEM: buffer byte (registered read) -> host memory, one byte at a time
+      S_WBUF: state_d = S_WMEM;
+      S_WMEM: begin
+        if (mem_req_ready_i) begin
+          addr_d  = addr_inc;
+          bi_d    = bi_q + FW'(1);
+          cnt_d   = cnt_q - RW'(1);
+          state_d = (cnt_q == RW'(1)) ? S_T_SOF : S_WBUF;
+        end
+      end
+
+      S_FILL: begin   // cnt_q >= 1 (a state decode for mem_req_valid_o: a short path)
+        if (mem_req_ready_i) begin
+          addr_d = addr_inc;
+          cnt_d  = cnt_q - RW'(1);
+          if (cnt_q == RW'(1)) state_d = S_T_SOF;
+        end
+      end
+
+      // WRITE_REG, START: four buffer bytes (registered reads from bi_q) into w_q, then a write
+      S_PRIME: begin
+        bi_d    = bi_q + FW'(1);
+        state_d = S_LD;
+      end
+      S_LD: begin
+        w_d  = {rdata_q, w_q[31:8]};
+        pi_d = pi_q + 2'd1;
+        if (pi_q == 2'd3) state_d = S_REGW;   // bi_q stays at the next word's byte 0
+        else bi_d = bi_q + FW'(1);
+      end
+      S_REGW: begin   // reg_we_o: addr_d[7:0] = w_q
+        state_d = S_T_SOF;
+        if (cmd_q == C_START) begin
+          case (addr_q[3:2])
+            2'd2: begin          // PROG_ADDR written: B next (its byte 0 already read)
+              addr_d  = XW'(12);
+              state_d = S_LD;
+            end
+            2'd3: begin          // PROG_LEN written: CTRL.start
+              addr_d  = XW'(0);
+              w_d     = 32'd1;
+              state_d = S_REGW;
+            end
+            default: ;
+          endcase
+        end
+      end
+
+      S_RESET: begin   // pi_q counts 0..3 and is 0 again for the reply
+        pi_d = pi_q + 2'd1;
+        if (pi_q == 2'd3) begin
+          core_rst_d = 1'b0;
+          state_d    = S_T_SOF;
+        end
+      end
+
+      // ---- the reply: LEN is cnt_q, then cnt_q counts the payload bytes down ----
+      S_T_SOF: begin
+        crc_d = 16'hffff;
+        if (tdone) state_d = S_T_SEQ;
+      end
+      S_T_SEQ: begin
+        if (tdone) begin
+          crc_d   = crc_next;
+          state_d = S_T_CMD;
+        end
+      end
+      S_T_CMD: begin
+        if (tdone) begin
+          crc_d   = crc_next;
+          state_d = S_T_LEN0;
+        end
+      end
+      S_T_LEN0: begin
+        if (tdone) begin
+          crc_d   = crc_next;
+          state_d = S_T_LEN1;
+        end
+      end
+      S_T_LEN1: begin
+        if (tdone) begin
+          crc_d   = crc_next;
+          state_d = (cnt_q == '0) ? S_T_CRC0 : S_T_FETCH;
+        end
+      end
+      S_T_FETCH: begin
+        case (src_q)
+          SRC_MEM: if (mem_req_ready_i) state_d = S_T_MEMWAIT;
+          SRC_REG: begin   // a register word is read at its first byte
+            if (pi_q != 2'd0) begin
+              state_d = S_T_PUSH;
+            end else if (is_cnt) begin
+              if (bread) state_d = S_T_CNT;   // the counter's block-RAM read
+            end else begin
+              w_d     = rword;
+              addr_d  = addr_inc;
+              state_d = S_T_PUSH;
+            end
+          end
+          default: state_d = S_T_PUSH;   // a NAK: reason, then the request's CMD, already in w_q
+        endcase
+      end
+      S_T_MEMWAIT: begin
+        if (mem_rsp_valid_i) begin
+          w_d[7:0] = mem_rsp_data_i;
+          addr_d   = addr_inc;
+          state_d  = S_T_PUSH;
+        end
+      end
+      S_T_CNT: begin
+        w_d     = 32'(crd_q);
+        addr_d  = addr_inc;
+        state_d = S_T_PUSH;
+      end
+      S_T_PUSH: begin
+        if (tdone) begin
+          crc_d   = crc_next;
+          w_d     = w_q >> 8;
+          pi_d    = pi_q + 2'd1;
+          cnt_d   = cnt_q - RW'(1);
+          state_d = (cnt_q == RW'(1)) ? S_T_CRC0 : S_T_FETCH;
+        end
+      end
+      S_T_CRC0: if (tdone) state_d = S_T_CRC1;
+      S_T_CRC1: begin
+        if (tdone) begin
+          if (cache_q) begin
+            last_valid_d  = 1'b1;
+            last_seq_d    = seq_q;
+            last_crc_d    = rcrc_q;
+            last_status_d = status_q;
+          end
+          state_d = S_IDLE;
+        end
+      end
+      default: state_d = S_IDLE;
+    endcase
+  end
+
+  // registers with a reset: the FSM's state and what must be known before the first request
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q       <= S_IDLE;
       rs_q          <= R_HUNT;
-      esc_q         <= 1'b0;
-      hdr_q         <= 2'd0;
-      j_q           <= '0;
-      left_q        <= 16'd0;
-      crc_q         <= 16'hffff;
       tesc_q        <= 1'b0;
-      tcnt_q        <= '0;
-      kind_q        <= K_OK;
-      have_cmd_q    <= 1'b0;
-      seq_q         <= 8'd0;
-      cmd_q         <= 8'd0;
-      rcrc_q        <= 16'd0;
-      len_ok_q      <= 1'b0;
-      az_q          <= 1'b0;
-      bz_q          <= 1'b0;
-      addr_q        <= '0;
-      cnt_q         <= '0;
-      bi_q          <= FW'(8);
-      pi_q          <= 2'd0;
-      status_q      <= 3'd0;
-      src_q         <= SRC_NONE;
-      w_q           <= 32'd0;
       core_rst_q    <= 1'b0;
-      cache_q       <= 1'b0;
       last_valid_q  <= 1'b0;
-      last_seq_q    <= 8'd0;
-      last_status_q <= 3'd0;
-      last_crc_q    <= 16'd0;
     end else begin
-      if (u_valid && u_ready) tesc_q <= tstuff;
-      case (state_q)
-        // ---- the request parser ----
-        S_IDLE: begin
-          bi_q <= FW'(8);
-          if (sof) begin
-            rs_q       <= R_HDR;
-            esc_q      <= 1'b0;
-            have_cmd_q <= 1'b0;
-            hdr_q      <= 2'd0;
-            j_q        <= '0;
-            crc_q      <= 16'hffff;
-            tcnt_q     <= '0;
-            seq_q      <= 8'd0;
-          end else if (in_frame) begin
-            if (rx_valid) begin
-              tcnt_q <= '0;
-              esc_q  <= (rx_data == ESC) && !esc_q;
-            end else if (tcnt_q == TW'(TIMEOUT_CYCLES - 1)) begin
-              kind_q  <= K_TIMEOUT;
-              rs_q    <= R_HUNT;
-              state_q <= S_CHK1;
-            end else begin
-              tcnt_q <= tcnt_q + TW'(1);
-            end
-            if (body) begin
-              crc_q <= crc_next;
-              case (rs_q)
-                R_HDR: begin
-                  hdr_q <= hdr_q + 2'd1;
-                  case (hdr_q)
-                    2'd0: seq_q <= b;
-                    2'd1: begin
-                      cmd_q      <= b;
-                      have_cmd_q <= 1'b1;
-                    end
-                    2'd2: left_q[7:0] <= b;
-                    default: begin
-                      left_q[15:8] <= b;
-                      len_ok_q     <= len_fits;
-                      rs_q         <= (len == 16'd0) ? R_CRC0 : R_PAY;
-                    end
-                  endcase
-                end
-                R_PAY: begin
-                  j_q    <= j_q + FW'(1);
-                  left_q <= left_q - 16'd1;
-                  if (left_q == 16'd1) rs_q <= R_CRC0;
-                  // A (payload bytes 0-3) and B (4-7), as far as addr_q and cnt_q are wide
-                  if (j_q[FW-1:2] == '0) begin
-                    for (int i = 0; i < XW; i++) if (j_q[1:0] == 2'(i / 8)) addr_q[i] <= b[i % 8];
-                    az_q <= ((j_q[1:0] == 2'd0) || az_q) && ((b & AHI[{j_q[1:0], 3'd0} +: 8]) == 8'd0);
-                  end
-                  if (j_q[FW-1:2] == (FW-2)'(1)) begin
-                    for (int i = 0; i < RW; i++) if (j_q[1:0] == 2'(i / 8)) cnt_q[i] <= b[i % 8];
-                    bz_q <= ((j_q[1:0] == 2'd0) || bz_q) && ((b & BHI[{j_q[1:0], 3'd0} +: 8]) == 8'd0);
-                  end
-                end
-                R_CRC0: begin
-                  rcrc_q[15:8] <= b;
-                  rs_q         <= R_CRC1;
-                end
-                default: begin   // R_CRC1: the frame is complete
-                  rcrc_q[7:0] <= b;
-                  kind_q      <= (crc_next == 16'd0) ? K_OK : K_CRC;
-                  rs_q        <= R_HUNT;
-                  state_q     <= S_CHK1;
-                  if (cmd_q == C_WRITE_MEM) cnt_q <= RW'(jdata);   // its data bytes
-                end
-              endcase
-            end
-          end
-        end
-        S_CHK1: state_q <= S_CHK2;   // step 1 registered, then the NAK reason
-        S_CHK2: state_q <= S_DECIDE;
-
-        S_DECIDE: begin
-          // an ACK without data by default, remembered for duplicates when the CRC was good
-          status_q <= nak_q;
-          cnt_q    <= (nak_q != 3'd0) ? RW'(2) : RW'(0);
-          pi_q     <= 2'd0;
-          src_q    <= SRC_NONE;
-          cache_q  <= (kind_q == K_OK) && !dup_q;
-          w_q      <= {16'd0, have_cmd_q ? cmd_q : 8'd0, 5'd0, nak_q};   // a NAK's payload
-          state_q  <= S_T_SOF;
-          if (kind_q == K_OK && !dup_q && nak_q == 3'd0) begin   // (the counters: cset)
-            case (cmd_q)
-              C_WRITE_MEM: begin   // cnt_q: LEN - 4 data bytes
-                cnt_q   <= cnt_q;
-                bi_q    <= FW'(4);
-                state_q <= S_WBUF;
-              end
-              C_FILL_MEM: begin    // cnt_q = B; B = 0: nothing to write
-                cnt_q   <= cnt_q;
-                state_q <= b_nz_q ? S_FILL : S_T_SOF;
-              end
-              C_WRITE_REG: begin   // B from the buffer into w_q, then the write
-                bi_q    <= FW'(4);
-                state_q <= S_PRIME;
-              end
-              C_START: begin       // A -> 0x08, B -> 0x0c, 1 -> 0x00 (CTRL.start)
-                bi_q    <= FW'(0);
-                addr_q  <= XW'(8);
-                state_q <= S_PRIME;
-              end
-              C_RESET: begin
-                core_rst_q <= 1'b1;
-                state_q    <= S_RESET;
-              end
-              C_READ_MEM: begin
-                cnt_q <= cnt_q;
-                src_q <= SRC_MEM;
-              end
-              C_READ_REG: begin
-                cnt_q <= RW'({cnt_q[6:0], 2'b00});
-                src_q <= SRC_REG;
-              end
-              C_STATUS: begin
-                cnt_q  <= RW'(60);   // STATUS .. STALLS (0x04 .. 0x3c)
-                src_q  <= SRC_REG;
-                addr_q <= XW'(4);
-              end
-              default: ;
-            endcase
-          end
-        end
-
-        // WRITE_MEM: buffer byte (registered read) -> host memory, one byte at a time
-        S_WBUF: state_q <= S_WMEM;
-        S_WMEM: begin
-          if (mem_req_ready_i) begin
-            addr_q  <= addr_inc;
-            bi_q    <= bi_q + FW'(1);
-            cnt_q   <= cnt_q - RW'(1);
-            state_q <= (cnt_q == RW'(1)) ? S_T_SOF : S_WBUF;
-          end
-        end
-
-        S_FILL: begin   // cnt_q >= 1 (a state decode for mem_req_valid_o: a short path)
-          if (mem_req_ready_i) begin
-            addr_q <= addr_inc;
-            cnt_q  <= cnt_q - RW'(1);
-            if (cnt_q == RW'(1)) state_q <= S_T_SOF;
-          end
-        end
-
-        // WRITE_REG, START: four buffer bytes (registered reads from bi_q) into w_q, then a write
-        S_PRIME: begin
-          bi_q    <= bi_q + FW'(1);
-          state_q <= S_LD;
-        end
-        S_LD: begin
-          w_q  <= {rdata_q, w_q[31:8]};
-          pi_q <= pi_q + 2'd1;
-          if (pi_q == 2'd3) state_q <= S_REGW;   // bi_q stays at the next word's byte 0
-          else bi_q <= bi_q + FW'(1);
-        end
-        S_REGW: begin   // reg_we_o: addr_q[7:0] <= w_q
-          state_q <= S_T_SOF;
-          if (cmd_q == C_START) begin
-            case (addr_q[3:2])
-              2'd2: begin          // PROG_ADDR written: B next (its byte 0 already read)
-                addr_q  <= XW'(12);
-                state_q <= S_LD;
-              end
-              2'd3: begin          // PROG_LEN written: CTRL.start
-                addr_q  <= XW'(0);
-                w_q     <= 32'd1;
-                state_q <= S_REGW;
-              end
-              default: ;
-            endcase
-          end
-        end
-
-        S_RESET: begin   // pi_q counts 0..3 and is 0 again for the reply
-          pi_q <= pi_q + 2'd1;
-          if (pi_q == 2'd3) begin
-            core_rst_q <= 1'b0;
-            state_q    <= S_T_SOF;
-          end
-        end
-
-        // ---- the reply: LEN is cnt_q, then cnt_q counts the payload bytes down ----
-        S_T_SOF: begin
-          crc_q <= 16'hffff;
-          if (tdone) state_q <= S_T_SEQ;
-        end
-        S_T_SEQ: begin
-          if (tdone) begin
-            crc_q   <= crc_next;
-            state_q <= S_T_CMD;
-          end
-        end
-        S_T_CMD: begin
-          if (tdone) begin
-            crc_q   <= crc_next;
-            state_q <= S_T_LEN0;
-          end
-        end
-        S_T_LEN0: begin
-          if (tdone) begin
-            crc_q   <= crc_next;
-            state_q <= S_T_LEN1;
-          end
-        end
-        S_T_LEN1: begin
-          if (tdone) begin
-            crc_q   <= crc_next;
-            state_q <= (cnt_q == '0) ? S_T_CRC0 : S_T_FETCH;
-          end
-        end
-        S_T_FETCH: begin
-          case (src_q)
-            SRC_MEM: if (mem_req_ready_i) state_q <= S_T_MEMWAIT;
-            SRC_REG: begin   // a register word is read at its first byte
-              if (pi_q != 2'd0) begin
-                state_q <= S_T_PUSH;
-              end else if (is_cnt) begin
-                if (bread) state_q <= S_T_CNT;   // the counter's block-RAM read
-              end else begin
-                w_q     <= rword;
-                addr_q  <= addr_inc;
-                state_q <= S_T_PUSH;
-              end
-            end
-            default: state_q <= S_T_PUSH;   // a NAK: reason, then the request's CMD, already in w_q
-          endcase
-        end
-        S_T_MEMWAIT: begin
-          if (mem_rsp_valid_i) begin
-            w_q[7:0] <= mem_rsp_data_i;
-            addr_q   <= addr_inc;
-            state_q  <= S_T_PUSH;
-          end
-        end
-        S_T_CNT: begin
-          w_q     <= 32'(crd_q);
-          addr_q  <= addr_inc;
-          state_q <= S_T_PUSH;
-        end
-        S_T_PUSH: begin
-          if (tdone) begin
-            crc_q   <= crc_next;
-            w_q     <= w_q >> 8;
-            pi_q    <= pi_q + 2'd1;
-            cnt_q   <= cnt_q - RW'(1);
-            state_q <= (cnt_q == RW'(1)) ? S_T_CRC0 : S_T_FETCH;
-          end
-        end
-        S_T_CRC0: if (tdone) state_q <= S_T_CRC1;
-        S_T_CRC1: begin
-          if (tdone) begin
-            if (cache_q) begin
-              last_valid_q  <= 1'b1;
-              last_seq_q    <= seq_q;
-              last_crc_q    <= rcrc_q;
-              last_status_q <= status_q;
-            end
-            state_q <= S_IDLE;
-          end
-        end
-        default: state_q <= S_IDLE;
-      endcase
+      state_q       <= state_d;
+      rs_q          <= rs_d;
+      tesc_q        <= tesc_d;
+      core_rst_q    <= core_rst_d;
+      last_valid_q  <= last_valid_d;
     end
+  end
+
+  // the datapath: no reset (every register is written before it is used)
+  always_ff @(posedge clk_i) begin
+    esc_q         <= esc_d;
+    hdr_q         <= hdr_d;
+    j_q           <= j_d;
+    left_q        <= left_d;
+    crc_q         <= crc_d;
+    tcnt_q        <= tcnt_d;
+    kind_q        <= kind_d;
+    have_cmd_q    <= have_cmd_d;
+    seq_q         <= seq_d;
+    cmd_q         <= cmd_d;
+    rcrc_q        <= rcrc_d;
+    len_ok_q      <= len_ok_d;
+    az_q          <= az_d;
+    bz_q          <= bz_d;
+    addr_q        <= addr_d;
+    cnt_q         <= cnt_d;
+    bi_q          <= bi_d;
+    pi_q          <= pi_d;
+    status_q      <= status_d;
+    src_q         <= src_d;
+    w_q           <= w_d;
+    cache_q       <= cache_d;
+    last_seq_q    <= last_seq_d;
+    last_status_q <= last_status_d;
+    last_crc_q    <= last_crc_d;
   end
 endmodule
 
