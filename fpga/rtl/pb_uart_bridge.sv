@@ -660,7 +660,7 @@ module pb_uart_bridge #(
       S_T_PUSH: begin
         if (tdone) begin
           crc_d   = crc_next;
-          w_d     = w_q >> 8;
+          w_d     = {rdata_q, w_q[31:8]};   // (the bytes above a payload's are not sent)
           pi_d    = pi_q + 2'd1;
           cnt_d   = cnt_q - RW'(1);
           state_d = (cnt_q == RW'(1)) ? S_T_CRC0 : S_T_FETCH;
