@@ -510,7 +510,8 @@ module pb_uart_bridge #(
             end
             C_FILL_MEM: begin    // cnt_q = B; B = 0: nothing to write
               cnt_d   = cnt_q;
-              state_d = b_nz_q ? S_FILL : S_T_SOF;
+              if (b_nz_q) state_d = S_FILL;
+              else state_d = S_T_SOF;
             end
             C_WRITE_REG: begin   // B from the buffer into w_q, then the write
               bi_d    = FW'(4);
@@ -550,7 +551,8 @@ module pb_uart_bridge #(
           addr_d  = addr_inc;
           bi_d    = bi_q + FW'(1);
           cnt_d   = cnt_q - RW'(1);
-          state_d = (cnt_q == RW'(1)) ? S_T_SOF : S_WBUF;
+          if (cnt_q == RW'(1)) state_d = S_T_SOF;
+          else state_d = S_WBUF;
         end
       end
 
@@ -625,7 +627,8 @@ module pb_uart_bridge #(
       S_T_LEN1: begin
         if (tdone) begin
           crc_d   = crc_next;
-          state_d = (cnt_q == '0) ? S_T_CRC0 : S_T_FETCH;
+          if (cnt_q == '0) state_d = S_T_CRC0;
+          else state_d = S_T_FETCH;
         end
       end
       S_T_FETCH: begin
@@ -663,7 +666,8 @@ module pb_uart_bridge #(
           w_d     = {rdata_q, w_q[31:8]};   // (the bytes above a payload's are not sent)
           pi_d    = pi_q + 2'd1;
           cnt_d   = cnt_q - RW'(1);
-          state_d = (cnt_q == RW'(1)) ? S_T_CRC0 : S_T_FETCH;
+          if (cnt_q == RW'(1)) state_d = S_T_CRC0;
+          else state_d = S_T_FETCH;
         end
       end
       S_T_CRC0: if (tdone) state_d = S_T_CRC1;
