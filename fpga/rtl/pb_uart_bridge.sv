@@ -579,8 +579,9 @@ module pb_uart_bridge #(
         state_d = S_T_SOF;
         if (cmd_q == C_START) begin
           case (addr_q[3:2])
-            2'd2: begin          // PROG_ADDR written: B next (its byte 0 already read)
+            2'd2: begin          // PROG_ADDR written: B next (its byte 0 read out, the next read)
               addr_d  = XW'(12);
+              bi_d    = bi_q + FW'(1);
               state_d = S_LD;
             end
             2'd3: begin          // PROG_LEN written: CTRL.start
