@@ -7,7 +7,9 @@
 // payload byte j goes into a block-RAM buffer at address j mod 2^FW, and bytes 0-3 (A) and 4-7
 // (B) also into the address and count registers, as far as they are wide, with a flag that the
 // bits above are zero); then the checks, the execution and the reply, while bytes that arrive
-// are dropped. WRITE_REG's and START's 32-bit values are read back from the buffer.
+// are dropped. WRITE_REG's and START's 32-bit values are read back from the buffer. The reply
+// goes byte by byte straight to the UART transmitter (byte stuffing by one flag); one CRC unit
+// serves the request and the reply.
 //
 // Stop and wait: the bridge takes a request only after it has replied to the previous one.
 // Duplicates: a CRC-good request with the SEQ and CRC of the previous CRC-good request is a
@@ -99,7 +101,8 @@ module pb_uart_bridge #(
   logic [1:0]    kind_q;       // K_OK, K_CRC, K_TIMEOUT
   logic          have_cmd_q;   // the frame got as far as its CMD byte
   logic [7:0]    seq_q, cmd_q;
-  logic [15:0]   rcrc_q;       // the frame's CRC field
+  logic [7:0]    rcrc_q;       // the high byte of the frame's CRC field (until its low byte)
+  logic          match_q;      // SEQ and the CRC field so far equal those of the cached request
   logic          len_ok_q;     // LEN fits CMD (decided at LEN's high byte)
   logic          az_q, bz_q;   // A[31:XW] == 0, B[31:RW] == 0
   // the executor: one address register, one byte counter, one word shift register
@@ -111,8 +114,11 @@ module pb_uart_bridge #(
   logic [1:0]    src_q;        // where reply payload bytes come from (SRC_NONE: already in w_q)
   logic [31:0]   w_q;          // reply payload bytes to send, byte 0 first; a register write's value
   logic          core_rst_q;   // drives the core's asynchronous reset: a register
-  logic          cache_q;      // this request updates the duplicate cache
-  // duplicate cache: the last CRC-good request and the status of its reply
+  logic          mvalid_q;     // mem_req_valid_o
+  // duplicate cache: the last CRC-good request that was not a retransmission and the status of
+  // its reply. SEQ and the CRC field are written at the CRC's low byte of every CRC-good request
+  // (for a retransmission they are the same values), after the bytes were compared with the
+  // cached ones; the status and the valid bit when the request is decided.
   logic          last_valid_q;
   logic [7:0]    last_seq_q;
   logic [2:0]    last_status_q;
@@ -209,7 +215,7 @@ module pb_uart_bridge #(
     known_q      <= known;
     needs_idle_q <= needs_idle;
     running_q    <= reg_rdata_i[1:0] == 2'd1;   // STATUS is on the register port outside S_T_FETCH, S_REGW
-    dup_q        <= effects && last_valid_q && (seq_q == last_seq_q) && (rcrc_q == last_crc_q);
+    dup_q        <= effects && last_valid_q && match_q;
     a_small_q    <= a_small;
     b_nz_q       <= b_nz;
     b_le_buf_q   <= b_le_buf;
@@ -308,9 +314,10 @@ module pb_uart_bridge #(
   assign reg_we_o        = state_q == S_REGW;
   assign reg_addr_o      = (state_q == S_T_FETCH || state_q == S_REGW) ? addr_q[7:0] : 8'h04;
   assign reg_wdata_o     = w_q;
-  assign mem_req_valid_o = (state_q == S_WMEM) || (state_q == S_FILL) ||
-                           (state_q == S_T_FETCH && src_q == SRC_MEM);
-  assign mem_req_we_o    = state_q != S_T_FETCH;
+  // the memory request: a register, set with the moves into S_WMEM, S_FILL and a memory
+  // S_T_FETCH (a short path into pb_host_mem, whose ready comes back to the FSM in the same cycle)
+  assign mem_req_valid_o = mvalid_q;
+  assign mem_req_we_o    = src_q != SRC_MEM;   // (SRC_NONE in S_WMEM, S_FILL)
   assign mem_req_addr_o  = 32'(addr_q[HB-1:0]);
   assign mem_req_wdata_o = rdata_q;   // WRITE_MEM: data byte bi_q - 4; FILL_MEM: V (bi_q = 8)
   assign core_rst_o      = core_rst_q;
@@ -368,7 +375,8 @@ module pb_uart_bridge #(
   logic          have_cmd_d;
   logic [7:0]    seq_d;
   logic [7:0]    cmd_d;
-  logic [15:0]   rcrc_d;
+  logic [7:0]    rcrc_d;
+  logic          match_d;
   logic          len_ok_d;
   logic          az_d;
   logic          bz_d;
@@ -380,7 +388,7 @@ module pb_uart_bridge #(
   logic [1:0]    src_d;
   logic [31:0]   w_d;
   logic          core_rst_d;
-  logic          cache_d;
+  logic          mvalid_d;
   logic          last_valid_d;
   logic [7:0]    last_seq_d;
   logic [2:0]    last_status_d;
@@ -400,6 +408,7 @@ module pb_uart_bridge #(
     seq_d = seq_q;
     cmd_d = cmd_q;
     rcrc_d = rcrc_q;
+    match_d = match_q;
     len_ok_d = len_ok_q;
     az_d = az_q;
     bz_d = bz_q;
@@ -411,7 +420,7 @@ module pb_uart_bridge #(
     src_d = src_q;
     w_d = w_q;
     core_rst_d = core_rst_q;
-    cache_d = cache_q;
+    mvalid_d = mvalid_q;
     last_valid_d = last_valid_q;
     last_seq_d = last_seq_q;
     last_status_d = last_status_q;
@@ -447,7 +456,10 @@ module pb_uart_bridge #(
               R_HDR: begin
                 hdr_d = hdr_q + 2'd1;
                 case (hdr_q)
-                  2'd0: seq_d = b;
+                  2'd0: begin
+                    seq_d   = b;
+                    match_d = b == last_seq_q;
+                  end
                   2'd1: begin
                     cmd_d      = b;
                     have_cmd_d = 1'b1;
@@ -475,14 +487,19 @@ module pb_uart_bridge #(
                 end
               end
               R_CRC0: begin
-                rcrc_d[15:8] = b;
-                rs_d         = R_CRC1;
+                rcrc_d  = b;
+                match_d = match_q && (b == last_crc_q[15:8]);
+                rs_d    = R_CRC1;
               end
               default: begin   // R_CRC1: the frame is complete
-                rcrc_d[7:0] = b;
-                kind_d      = (crc_next == 16'd0) ? K_OK : K_CRC;
-                rs_d        = R_HUNT;
-                state_d     = S_CHK1;
+                match_d = match_q && (b == last_crc_q[7:0]);
+                kind_d  = (crc_next == 16'd0) ? K_OK : K_CRC;
+                rs_d    = R_HUNT;
+                state_d = S_CHK1;
+                if (crc_next == 16'd0) begin
+                  last_seq_d = seq_q;
+                  last_crc_d = {rcrc_q, b};
+                end
                 if (cmd_q == C_WRITE_MEM) cnt_d = RW'(jdata);   // its data bytes
               end
             endcase
@@ -498,8 +515,11 @@ module pb_uart_bridge #(
         cnt_d    = (nak_q != 3'd0) ? RW'(2) : RW'(0);
         pi_d     = 2'd0;
         src_d    = SRC_NONE;
-        cache_d  = (kind_q == K_OK) && !dup_q;
-        w_d      = {16'd0, have_cmd_q ? cmd_q : 8'd0, 5'd0, nak_q};   // a NAK's payload
+        if (kind_q == K_OK && !dup_q) begin   // the cache: this request's status
+          last_valid_d  = 1'b1;
+          last_status_d = nak_q;
+        end
+        w_d[15:0] = {have_cmd_q ? cmd_q : 8'd0, 5'd0, nak_q};   // a NAK's payload
         state_d  = S_T_SOF;
         if (kind_q == K_OK && !dup_q && nak_q == 3'd0) begin   // (the counters: cset)
           case (cmd_q)
@@ -509,7 +529,8 @@ module pb_uart_bridge #(
               state_d = S_WBUF;
             end
             C_FILL_MEM: begin    // cnt_q = B; B = 0: nothing to write
-              cnt_d   = cnt_q;
+              cnt_d    = cnt_q;
+              mvalid_d = b_nz_q;
               if (b_nz_q) state_d = S_FILL;
               else state_d = S_T_SOF;
             end
@@ -545,9 +566,13 @@ module pb_uart_bridge #(
       end
 
       // WRITE_MEM: buffer byte (registered read) -> host memory, one byte at a time
-      S_WBUF: state_d = S_WMEM;
+      S_WBUF: begin
+        mvalid_d = 1'b1;
+        state_d  = S_WMEM;
+      end
       S_WMEM: begin
         if (mem_req_ready_i) begin
+          mvalid_d = 1'b0;
           addr_d  = addr_inc;
           bi_d    = bi_q + FW'(1);
           cnt_d   = cnt_q - RW'(1);
@@ -556,11 +581,14 @@ module pb_uart_bridge #(
         end
       end
 
-      S_FILL: begin   // cnt_q >= 1 (a state decode for mem_req_valid_o: a short path)
+      S_FILL: begin   // cnt_q >= 1
         if (mem_req_ready_i) begin
           addr_d = addr_inc;
           cnt_d  = cnt_q - RW'(1);
-          if (cnt_q == RW'(1)) state_d = S_T_SOF;
+          if (cnt_q == RW'(1)) begin
+            mvalid_d = 1'b0;
+            state_d  = S_T_SOF;
+          end
         end
       end
 
@@ -575,7 +603,7 @@ module pb_uart_bridge #(
         if (pi_q == 2'd3) state_d = S_REGW;   // bi_q stays at the next word's byte 0
         else bi_d = bi_q + FW'(1);
       end
-      S_REGW: begin   // reg_we_o: addr_d[7:0] = w_q
+      S_REGW: begin   // reg_we_o: register addr_q[7:0] gets w_q
         state_d = S_T_SOF;
         if (cmd_q == C_START) begin
           case (addr_q[3:2])
@@ -629,12 +657,20 @@ module pb_uart_bridge #(
         if (tdone) begin
           crc_d   = crc_next;
           if (cnt_q == '0) state_d = S_T_CRC0;
-          else state_d = S_T_FETCH;
+          else begin
+            mvalid_d = src_q == SRC_MEM;
+            state_d  = S_T_FETCH;
+          end
         end
       end
       S_T_FETCH: begin
         case (src_q)
-          SRC_MEM: if (mem_req_ready_i) state_d = S_T_MEMWAIT;
+          SRC_MEM: begin
+            if (mem_req_ready_i) begin
+              mvalid_d = 1'b0;
+              state_d  = S_T_MEMWAIT;
+            end
+          end
           SRC_REG: begin   // a register word is read at its first byte
             if (pi_q != 2'd0) begin
               state_d = S_T_PUSH;
@@ -668,18 +704,15 @@ module pb_uart_bridge #(
           pi_d    = pi_q + 2'd1;
           cnt_d   = cnt_q - RW'(1);
           if (cnt_q == RW'(1)) state_d = S_T_CRC0;
-          else state_d = S_T_FETCH;
+          else begin
+            mvalid_d = src_q == SRC_MEM;
+            state_d  = S_T_FETCH;
+          end
         end
       end
       S_T_CRC0: if (tdone) state_d = S_T_CRC1;
       S_T_CRC1: begin
         if (tdone) begin
-          if (cache_q) begin
-            last_valid_d  = 1'b1;
-            last_seq_d    = seq_q;
-            last_crc_d    = rcrc_q;
-            last_status_d = status_q;
-          end
           state_d = S_IDLE;
         end
       end
@@ -691,12 +724,14 @@ module pb_uart_bridge #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q       <= S_IDLE;
+      mvalid_q      <= 1'b0;
       rs_q          <= R_HUNT;
       tesc_q        <= 1'b0;
       core_rst_q    <= 1'b0;
       last_valid_q  <= 1'b0;
     end else begin
       state_q       <= state_d;
+      mvalid_q      <= mvalid_d;
       rs_q          <= rs_d;
       tesc_q        <= tesc_d;
       core_rst_q    <= core_rst_d;
@@ -717,6 +752,7 @@ module pb_uart_bridge #(
     seq_q         <= seq_d;
     cmd_q         <= cmd_d;
     rcrc_q        <= rcrc_d;
+    match_q       <= match_d;
     len_ok_q      <= len_ok_d;
     az_q          <= az_d;
     bz_q          <= bz_d;
@@ -727,7 +763,6 @@ module pb_uart_bridge #(
     status_q      <= status_d;
     src_q         <= src_d;
     w_q           <= w_d;
-    cache_q       <= cache_d;
     last_seq_q    <= last_seq_d;
     last_status_q <= last_status_d;
     last_crc_q    <= last_crc_d;
