@@ -101,8 +101,8 @@ module pb_uart_bridge #(
   logic [1:0]    kind_q;       // K_OK, K_CRC, K_TIMEOUT
   logic          have_cmd_q;   // the frame got as far as its CMD byte
   logic [7:0]    seq_q, cmd_q;
-  logic [7:0]    rcrc_q;       // the high byte of the frame's CRC field (until its low byte)
-  logic          match_q;      // SEQ and the CRC field so far equal those of the cached request
+  logic          crchi_q;      // the CRC field's high byte equals the body's CRC (crc_q)
+  logic          match_q;      // SEQ (at the frame's end: SEQ and CRC) equal the cached request's
   logic          len_ok_q;     // LEN fits CMD (decided at LEN's high byte)
   logic          az_q, bz_q;   // A[31:XW] == 0, B[31:RW] == 0
   // the executor: one address register, one byte counter, one word shift register
@@ -375,7 +375,7 @@ module pb_uart_bridge #(
   logic          have_cmd_d;
   logic [7:0]    seq_d;
   logic [7:0]    cmd_d;
-  logic [7:0]    rcrc_d;
+  logic          crchi_d;
   logic          match_d;
   logic          len_ok_d;
   logic          az_d;
@@ -407,7 +407,7 @@ module pb_uart_bridge #(
     have_cmd_d = have_cmd_q;
     seq_d = seq_q;
     cmd_d = cmd_q;
-    rcrc_d = rcrc_q;
+    crchi_d = crchi_q;
     match_d = match_q;
     len_ok_d = len_ok_q;
     az_d = az_q;
@@ -451,7 +451,9 @@ module pb_uart_bridge #(
             tcnt_d = tcnt_q + TW'(1);
           end
           if (body) begin
-            crc_d = crc_next;
+            // the CRC of SEQ .. PAYLOAD; the CRC field must equal it (a CRC-good frame's CRC over
+            // all of its body and field is 0), so the field is compared, not run through the CRC
+            if (rs_q == R_HDR || rs_q == R_PAY) crc_d = crc_next;
             case (rs_q)
               R_HDR: begin
                 hdr_d = hdr_q + 2'd1;
@@ -487,18 +489,19 @@ module pb_uart_bridge #(
                 end
               end
               R_CRC0: begin
-                rcrc_d  = b;
-                match_d = match_q && (b == last_crc_q[15:8]);
+                crchi_d = b == crc_q[15:8];
                 rs_d    = R_CRC1;
               end
               default: begin   // R_CRC1: the frame is complete
-                match_d = match_q && (b == last_crc_q[7:0]);
-                kind_d  = (crc_next == 16'd0) ? K_OK : K_CRC;
+                match_d = match_q && (crc_q == last_crc_q);   // (for a CRC-good frame: its CRC field)
                 rs_d    = R_HUNT;
                 state_d = S_CHK1;
-                if (crc_next == 16'd0) begin
+                if (crchi_q && (b == crc_q[7:0])) begin
+                  kind_d     = K_OK;
                   last_seq_d = seq_q;
-                  last_crc_d = {rcrc_q, b};
+                  last_crc_d = crc_q;
+                end else begin
+                  kind_d = K_CRC;
                 end
                 if (cmd_q == C_WRITE_MEM) cnt_d = RW'(jdata);   // its data bytes
               end
@@ -751,7 +754,7 @@ module pb_uart_bridge #(
     have_cmd_q    <= have_cmd_d;
     seq_q         <= seq_d;
     cmd_q         <= cmd_d;
-    rcrc_q        <= rcrc_d;
+    crchi_q       <= crchi_d;
     match_q       <= match_d;
     len_ok_q      <= len_ok_d;
     az_q          <= az_d;
