@@ -199,7 +199,8 @@ module pb_ld_unit #(
   genvar g;
   generate
     for (g = 0; g < L; g++) begin : g_rq
-      pb_requant #(.HOLD_CFG(1)) u_rq (   // czp/clo/chi do not change during an ACTIVATE
+      // czp/clo/chi, and with a lane per column (G = 1) mult_q, do not change during an ACTIVATE
+      pb_requant #(.HOLD_CFG(1), .HOLD_MULT(G == 1 ? 1 : 0)) u_rq (
         .clk_i   (clk_i),
         .rst_ni  (rst_ni),
         .valid_i (feed),

@@ -46,7 +46,11 @@ module pb_requant #(
   // 1: zp_i, lo_i and hi_i are used in the last stage directly, so the caller must hold them
   // while values are in flight (pb_ld_unit does: CONFIG never runs beside an ACTIVATE); saves
   // seven stages of 24 registers. 0: they are sampled with valid_i like the other inputs.
-  parameter int HOLD_CFG = 0
+  parameter int HOLD_CFG = 0,
+  // 1: mult_i is used directly where its fraction and exponent are needed (stages 1, 2, 3), so
+  // the caller must hold it while values are in flight (pb_ld_unit does when every column has its
+  // own lane); saves the three stages of 31 registers that carry it. 0: sampled with valid_i.
+  parameter int HOLD_MULT = 0
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,   // active-low asynchronous reset of the valid pipeline
@@ -90,16 +94,39 @@ module pb_requant #(
 
   logic        neg1_q;
   logic [31:0] x1_q;
-  logic [22:0] fm1_q;     // frac(m)
-  logic [7:0]  em1_q;     // exp(m), biased
 
   always_ff @(posedge clk_i) begin
     if (valid_i) begin  // data registers load only with a valid row
       neg1_q <= a0[31];
       x1_q   <= a0 ^ {32{a0[31]}};
-      fm1_q  <= mult_i[22:0];
-      em1_q  <= mult_i[30:23];
     end
+  end
+
+  // m as stages 2, 3 and 4 see it: exp(m) (biased) in stages 2 and 3, frac(m) in stage 4; from
+  // registers that carry it down the pipeline, or (HOLD_MULT) straight from the held input
+  logic [7:0]  em1, em2;
+  logic [22:0] fm3;
+  if (HOLD_MULT != 0) begin : g_mult_held
+    assign em1 = mult_i[30:23];
+    assign em2 = mult_i[30:23];
+    assign fm3 = mult_i[22:0];
+  end else begin : g_mult_piped
+    logic [22:0] fm1_q, fm2_q, fm3_q;
+    logic [7:0]  em1_q, em2_q;
+    always_ff @(posedge clk_i) begin
+      if (valid_i) begin
+        fm1_q <= mult_i[22:0];
+        em1_q <= mult_i[30:23];
+      end
+      if (v_q[1]) begin
+        fm2_q <= fm1_q;
+        em2_q <= em1_q;
+      end
+      if (v_q[2]) fm3_q <= fm2_q;
+    end
+    assign em1 = em1_q;
+    assign em2 = em2_q;
+    assign fm3 = fm3_q;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -140,17 +167,13 @@ module pb_requant #(
   logic        zero2_q, neg2_q;
   logic [31:0] mag2_q;    // |a|, 0 .. 2^31
   logic [5:0]  lzx2_q;
-  logic [22:0] fm2_q;
-  logic [7:0]  em2_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[1]) begin
-      zero2_q <= (x1_q == 32'd0 && !neg1_q) || (em1_q == 8'd0);  // step 0
+      zero2_q <= (x1_q == 32'd0 && !neg1_q) || (em1 == 8'd0);  // step 0
       neg2_q  <= neg1_q;
       mag2_q  <= x1_q + {31'd0, neg1_q};
       lzx2_q  <= lzx2_d;
-      fm2_q   <= fm1_q;
-      em2_q   <= em1_q;
     end
   end
 
@@ -161,15 +184,13 @@ module pb_requant #(
   logic        zero3_q, neg3_q;
   logic [31:0] norm3_q;
   logic [8:0]  xs3_q;
-  logic [22:0] fm3_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[2]) begin
       zero3_q <= zero2_q;
       neg3_q  <= neg2_q;
       norm3_q <= mag2_q << lzx2_q;
-      xs3_q   <= {1'b0, em2_q} + 9'd31 - {3'd0, lzx2_q};
-      fm3_q   <= fm2_q;
+      xs3_q   <= {1'b0, em2} + 9'd31 - {3'd0, lzx2_q};
     end
   end
 
@@ -193,8 +214,8 @@ module pb_requant #(
     ah4    = pow2_4 ? 12'hfff : norm3_q[31:20];
     al4    = pow2_4 ? 12'hfff : norm3_q[19:8];
     ka4_t  = {1'b0, ah4, 1'b1} + {1'b0, al4, rnd4};
-    m1_4   = {1'b1, fm3_q[22:12]};
-    m0_4   = fm3_q[11:0];
+    m1_4   = {1'b1, fm3[22:12]};
+    m0_4   = fm3[11:0];
   end
 
   // The operands of the multiplies load every cycle, with no enable, so that synthesis may put

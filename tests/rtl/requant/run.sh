@@ -45,6 +45,9 @@ tally() { # tally LOG RC
 # ---- 1. lint ----
 echo "== verilator --lint-only -Wall"
 if "$VERILATOR" --lint-only -Wall "$RTL" > "$OUT/lint.log" 2>&1; then ok "lint"; else bad "lint" "$OUT/lint.log"; fi
+# HOLD_MULT = 1 (pb_ld_unit with a lane per column): its results are checked by tests/rtl/dma (tb_ld)
+if "$VERILATOR" --lint-only -Wall -GHOLD_MULT=1 "$RTL" > "$OUT/lint_hold.log" 2>&1; then ok "lint HOLD_MULT=1"
+else bad "lint HOLD_MULT=1" "$OUT/lint_hold.log"; fi
 
 # ---- 2. Verilator harness, pb_requant() compiled as C ----
 echo "== verilator: tb_requant.cpp against pb_requant()"
