@@ -68,6 +68,15 @@ module pb_core #(
 );
 `include "pb_isa.vh"
 
+  // Parameters that the hardware cannot be built with stop elaboration in every tool (Verilator,
+  // Yosys, Icarus) by instantiating a module that does not exist and whose name says why.
+  if (RQ_LANES < 1 || RQ_LANES > N || N % RQ_LANES != 0) begin : g_bad_rq_lanes
+    pb_error_RQ_LANES_is_not_a_divisor_of_N u_error ();
+  end
+  if (CNT_W < 33 || CNT_W > 64) begin : g_bad_cnt_w
+    pb_error_CNT_W_is_not_in_33_to_64 u_error ();
+  end
+
   // PCs: every PC the core handles is at most HOST_BYTES / 16 (the fetch limit)
   localparam int PCW = $clog2(32'(HOST_BYTES / 64'd16) + 1);
   // host addresses below 2^K; footprints FW bits (pb_decode)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # `verilator --lint-only -Wall` of the whole core at N = 4 and 16 (every waiver is a commented
-# lint_off in the source), and an Icarus -g2012 compile of it. One counted case per check.
+# lint_off in the source), and an Icarus -g2012 compile of it; parameters the core cannot be built
+# with (RQ_LANES, CNT_W) refused by Verilator, Yosys and Icarus. One counted case per check.
 cd "$(dirname "$0")/../.."
 VERILATOR=${VERILATOR:-verilator}
 IVERILOG=${IVERILOG:-iverilog}
+YOSYS=${YOSYS:-yosys}
 mkdir -p build/logs
 pass=0; fail=0
 RTL=$(ls rtl/*.sv)
@@ -21,6 +23,30 @@ if $IVERILOG -g2012 -Irtl -s pb_core -o build/logs/pb_core.vvp $RTL > build/logs
   pass=$((pass + 1))
 else
   fail=$((fail + 1)); echo "FAIL: iverilog -g2012:"; grep -v "sorry: constant selects" build/logs/iverilog.txt | head -20
+fi
+# Parameters the core cannot be built with stop elaboration, naming the parameter, in each tool
+# (a module that does not exist is instantiated); the same parameters with a legal value pass.
+bad_param() { # bad_param NAME VALUE EXPECTED-MODULE-NAME
+  local log=build/logs/lint_bad_$1.txt ok=1 tool
+  for tool in verilator yosys iverilog; do
+    if [ $tool = verilator ]; then
+      $VERILATOR --lint-only -Wall -Irtl --top-module pb_core -GN=4 -G$1=$2 $RTL > $log 2>&1
+    elif [ $tool = yosys ]; then
+      $YOSYS -q -p "read_verilog -sv -Irtl $(echo $RTL); chparam -set N 4 -set $1 $2 pb_core; hierarchy -check -top pb_core" > $log 2>&1
+    else
+      $IVERILOG -g2012 -Irtl -s pb_core -Ppb_core.N=4 -Ppb_core.$1=$2 -o build/logs/bad.vvp $RTL > $log 2>&1
+    fi
+    if [ $? = 0 ] || ! grep -q "$3" $log; then ok=0; echo "FAIL: $tool accepted $1=$2 or did not name $3:"; head -5 $log; fi
+  done
+  if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+}
+bad_param RQ_LANES 3 pb_error_RQ_LANES_is_not_a_divisor_of_N
+bad_param RQ_LANES 8 pb_error_RQ_LANES_is_not_a_divisor_of_N
+bad_param CNT_W 32 pb_error_CNT_W_is_not_in_33_to_64
+if $VERILATOR --lint-only -Wall -Irtl --top-module pb_core -GN=4 -GRQ_LANES=2 -GCNT_W=33 $RTL > build/logs/lint_params.txt 2>&1; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL: verilator lint at N=4 RQ_LANES=2 CNT_W=33:"; head -20 build/logs/lint_params.txt
 fi
 echo "# rtl/lint: $pass passed, $fail failed"
 [ $fail = 0 ]
