@@ -7,6 +7,8 @@
 #   n16: N=16, SP_ROWS=16384, ACC_ROWS=4096,  HOST_BYTES=4194304 (sim16)
 #   n3:  N=3,  SP_ROWS=65536, ACC_ROWS=65536, HOST_BYTES=2^31 (every maximum, N not a power of 2)
 #   n2:  N=2,  SP_ROWS=1024,  ACC_ROWS=256,   HOST_BYTES=131072 (the iCE40 board: narrow range arithmetic)
+# The same harness with the words passing through pb_fetch's packed queue first (tb_fetch_decode.sv,
+# random request, response and pop timing): n2, n4 and n3.
 # Builds into build/rtl/decode/ (logs in build/rtl/decode/logs/); ends with
 # "# rtl/decode: P passed, F failed" and exits non-zero on any failure.
 # Env: PB_SEED (default 1), PB_WORDS (words per random group, default 70000); tools: VERILATOR, MAKE.
@@ -83,9 +85,23 @@ build_cfg() { # build_cfg NAME N SP ACC HOST
     -LDFLAGS "$LIB -lprotobuf-c -lopenblas -lm" \
     --Mdir "$B/$1" -o tb_decode rtl/pb_decode.sv "$ROOT/$SRC/tb_decode.cpp"
 }
+# the same harness with the words passing through pb_fetch's packed queue first (tb_fetch_decode.sv)
+FETCH_CONFIGS=("n2" "n4" "n3")
+build_fetch() { # build_fetch NAME N SP ACC HOST
+  "$VERILATOR" "${VFLAGS[@]}" -Irtl --top-module tb_fetch_decode -GN="$2" -GSP_ROWS="$3" -GACC_ROWS="$4" \
+    -GHOST_BYTES="64'd$5" \
+    -CFLAGS "-O1 -std=c++17 -I$ROOT/include -I$ROOT/sim -DPB_VIA_FETCH -DPB_N=$2 -DPB_SP=$3 -DPB_ACC=$4 -DPB_HOST=${5}ull" \
+    -LDFLAGS "$LIB -lprotobuf-c -lopenblas -lm" \
+    --Mdir "$B/fetch_$1" -o tb_fetch_decode rtl/pb_fetch.sv rtl/pb_decode.sv "$ROOT/$SRC/tb_fetch_decode.sv" \
+    "$ROOT/$SRC/tb_decode.cpp"
+}
+is_fetch_cfg() { local f; for f in "${FETCH_CONFIGS[@]}"; do [ "$f" = "$1" ] && return 0; done; return 1; }
 ( for c in "${CONFIGS[@]}"; do
     set -- $c
     build_cfg "$@" > "$LOG/vbuild_$1.log" 2>&1; echo $? > "$LOG/vbuild_$1.rc"
+    if is_fetch_cfg "$1"; then
+      build_fetch "$@" > "$LOG/vbuild_fetch_$1.log" 2>&1; echo $? > "$LOG/vbuild_fetch_$1.rc"
+    fi
   done ) &
 builder=$!
 
@@ -103,6 +119,15 @@ for c in "${CONFIGS[@]}"; do
   step "build_$1" bash -c "cat $LOG/vbuild_$1.log; exit \$(cat $LOG/vbuild_$1.rc)"
   if [ "$(cat "$LOG/vbuild_$1.rc")" = 0 ]; then
     step "tb_decode_$1" "$B/$1/tb_decode"
+  fi
+done
+echo "== the same through the fetcher's packed queue (tb_fetch_decode.sv, random timing)"
+for c in "${CONFIGS[@]}"; do
+  set -- $c
+  is_fetch_cfg "$1" || continue
+  step "build_fetch_$1" bash -c "cat $LOG/vbuild_fetch_$1.log; exit \$(cat $LOG/vbuild_fetch_$1.rc)"
+  if [ "$(cat "$LOG/vbuild_fetch_$1.rc")" = 0 ]; then
+    step "tb_fetch_decode_$1" "$B/fetch_$1/tb_fetch_decode"
   fi
 done
 

@@ -13,7 +13,21 @@
 // and random fields, words built with pb_encode() from fields at the legal boundaries.
 // The first mismatch of a group prints the word, its disassembly, the program range, expected
 // and got. Seed: env PB_SEED (default 1); words per random group: env PB_WORDS (default 70000).
+//
+// Built with -DPB_VIA_FETCH and the top tb_fetch_decode.sv, every word reaches the decoder through
+// pb_fetch's queue (packed, shifted, unpacked at the head), with random request, response and pop
+// timing and 0..3 random words queued before it: the same comparisons then check that the packed
+// queue hands the decoder a word it treats exactly as the original (docs/architecture.md), and
+// the harness also checks the queue's order, head PC and occupancy against its own count.
+#ifdef PB_VIA_FETCH
+#include "Vtb_fetch_decode.h"
+typedef Vtb_fetch_decode Dut;
+#define TB_NAME "tb_fetch_decode"
+#else
 #include "Vpb_decode.h"
+typedef Vpb_decode Dut;
+#define TB_NAME "tb_decode"
+#endif
 #include "verilated.h"
 
 #include <cinttypes>
@@ -21,6 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 
 extern "C" {
@@ -50,7 +65,7 @@ static bool chance(unsigned pct) { return below(100) < pct; }
 static uint64_t mask_w(unsigned w) { return w >= 64 ? ~0ull : ((1ull << w) - 1); }
 
 // ---- one evaluation of the decoder ----
-static Vpb_decode *dut;
+static Dut *dut;
 
 struct Got {
   uint32_t op, err, unit, sp_col, cols, sp_addr, rows, host_stride, host_addr, acc_addr, acc_flag, pool,
@@ -59,12 +74,108 @@ struct Got {
   uint64_t rd_lo, rd_hi, wr_lo, wr_hi;
 };
 
-static Got eval(const pb_word_t &w, uint32_t prog_addr, uint32_t prog_len) {
-  for (int i = 0; i < 4; i++) {
-    uint32_t v;
-    memcpy(&v, w.bytes + 4 * i, 4);  // little-endian host, like the word
-    dut->instr_i[i] = v;
+static void put_word(uint32_t *dst, const pb_word_t &w) {
+  for (int i = 0; i < 4; i++) memcpy(&dst[i], w.bytes + 4 * i, 4);  // little-endian host, like the word
+}
+
+#ifdef PB_VIA_FETCH
+// ---- the fetcher in front of the decoder ----
+// The harness is the instruction memory: it accepts requests at random (ready 70%), answers them
+// in order after random delays with the words it has to send, and pops the head at random (50%)
+// while the head is a word queued before the one under test. Its own count of the queue
+// (answered - popped) and of requests in flight is checked against the fetcher every cycle.
+static uint64_t fetch_failures, fetch_cycles;
+static std::deque<std::pair<pb_word_t, bool>> to_send;   // (word, under test)
+static std::deque<bool> in_queue;                         // the fetcher's entries: under test?
+static unsigned in_flight;                                // requests accepted, not yet answered
+static uint64_t popped;                                   // = the head's PC
+
+static void fetch_fail(const char *what) {
+  if (fetch_failures++ == 0) printf("FAIL fetcher: %s (cycle %" PRIu64 ")\n", what, fetch_cycles);
+}
+
+static void cycle(bool pop_allowed) {
+  dut->clk_i = 0;
+  dut->start_i = 0;
+  dut->eval();
+  if ((bool)dut->head_valid_o != !in_queue.empty()) fetch_fail("head_valid_o differs from the harness's count");
+  if (dut->head_valid_o && dut->head_pc_o != (popped & 0xffffff)) fetch_fail("head_pc_o is not the number of pops");
+  if (in_queue.size() + in_flight > 4) fetch_fail("more than 4 words queued or requested");
+  bool ready = chance(70);
+  bool rsp = in_flight > 0 && !to_send.empty() && chance(60);
+  bool pop = pop_allowed && !in_queue.empty() && !in_queue.front() && chance(50);
+  dut->if_req_ready_i = ready;
+  dut->if_rsp_valid_i = rsp;
+  if (rsp) put_word(dut->if_rsp_data_i.data(), to_send.front().first);
+  else for (int i = 0; i < 4; i++) dut->if_rsp_data_i[i] = rnd();   // garbage while not valid
+  dut->pop_i = pop;
+  dut->eval();
+  bool fire = dut->if_req_valid_o && ready;
+  dut->clk_i = 1;
+  dut->eval();
+  fetch_cycles++;
+  if (fire) in_flight++;
+  if (rsp) {
+    in_flight--;
+    in_queue.push_back(to_send.front().second);
+    to_send.pop_front();
   }
+  if (pop) {
+    in_queue.pop_front();
+    popped++;
+  }
+}
+
+static void fetch_reset() {
+  dut->clk_i = 0;
+  dut->rst_ni = 1;
+  dut->eval();
+  dut->rst_ni = 0;   // a falling reset edge first, then a start pulse
+  dut->eval();
+  dut->rst_ni = 1;
+  dut->start_i = 1;
+  dut->pop_i = 0;
+  dut->if_req_ready_i = 0;
+  dut->if_rsp_valid_i = 0;
+  dut->eval();
+  dut->clk_i = 1;
+  dut->eval();
+}
+
+// Queue 0..3 random words and then w; run until w is the head (the word tested before it, at the
+// head on entry, is popped on the way).
+static void fetch_to_head(const pb_word_t &w) {
+  if (!in_queue.empty()) in_queue.front() = false;
+  for (unsigned k = below(4); k > 0; k--) {
+    pb_word_t f;
+    for (int i = 0; i < 16; i++) f.bytes[i] = (uint8_t)rnd();
+    to_send.push_back({f, false});
+  }
+  to_send.push_back({w, true});
+  for (int guard = 0; !(dut->head_valid_o && !in_queue.empty() && in_queue.front()); guard++) {
+    if (guard > 10000) {
+      fetch_fail("the word under test did not reach the head in 10000 cycles");
+      fetch_reset();
+      to_send.clear();
+      in_queue.clear();
+      in_flight = 0;
+      popped = 0;
+      to_send.push_back({w, true});
+      guard = 0;
+    }
+    cycle(true);
+  }
+  dut->clk_i = 0;
+  dut->eval();
+}
+#endif
+
+static Got eval(const pb_word_t &w, uint32_t prog_addr, uint32_t prog_len) {
+#ifdef PB_VIA_FETCH
+  fetch_to_head(w);
+#else
+  put_word(dut->instr_i.data(), w);
+#endif
   dut->prog_addr_i = prog_addr;
   dut->prog_len_i = prog_len;
   dut->eval();
@@ -168,7 +279,12 @@ static void check(const pb_word_t &w, uint32_t pa, uint32_t pl) {
   pb_hw_error_t exp_err = pb_model_check(&kHw, pa, pl, &w);
   n_err[exp_err & 15]++;
   unsigned op = w.bytes[0];
-  if (g.op != op) mismatch(w, pa, pl, "op_o", op, g.op);
+#ifdef PB_VIA_FETCH
+  unsigned exp_op = op >= 16 ? 15 : op;   // the queue keeps a 4-bit opcode: 16 and above become 15 (illegal)
+#else
+  unsigned exp_op = op;
+#endif
+  if (g.op != exp_op) mismatch(w, pa, pl, "op_o", exp_op, g.op);
   if (g.err != (uint32_t)exp_err) {
     char what[96];
     snprintf(what, sizeof what, "err_o (expected %s, got %s)", err_name(exp_err), err_name(g.err));
@@ -602,14 +718,27 @@ int main(int argc, char **argv) {
   long words = nw ? strtol(nw, nullptr, 0) : 70000;
   rng_state = seed * 0x9E3779B97F4A7C15ull + 0x5eed;
   if (!rng_state) rng_state = 1;
-  dut = new Vpb_decode;
-  printf("tb_decode: N=%u SP_ROWS=%u ACC_ROWS=%u HOST_BYTES=%u, seed %" PRIu64 " (PB_SEED), %ld words per random group\n",
+  dut = new Dut;
+#ifdef PB_VIA_FETCH
+  fetch_reset();
+#endif
+  printf(TB_NAME ": N=%u SP_ROWS=%u ACC_ROWS=%u HOST_BYTES=%u, seed %" PRIu64 " (PB_SEED), %ld words per random group\n",
          kHw.n, kHw.sp_rows, kHw.acc_rows, kHw.host_bytes, seed, words);
   g_hand();
   g_random_words(words);
   g_valid_opcode(words);
   g_edges(words);
+#ifdef PB_VIA_FETCH
+  if (fetch_failures == 0) {
+    passed++;
+    printf("ok   fetcher: %" PRIu64 " words through the queue in %" PRIu64 " cycles, order, head PC and occupancy as counted\n",
+           popped + in_queue.size(), fetch_cycles);
+  } else {
+    failed++;
+    printf("FAIL fetcher: %" PRIu64 " failures in %" PRIu64 " cycles\n", fetch_failures, fetch_cycles);
+  }
+#endif
   delete dut;
-  printf("# tb_decode_n%u: %d passed, %d failed\n", kHw.n, passed, failed);
+  printf("# " TB_NAME "_n%u: %d passed, %d failed\n", kHw.n, passed, failed);
   return failed ? 1 : 0;
 }
