@@ -69,10 +69,9 @@ module pb_core #(
 `include "pb_isa.vh"
 
   // Parameters that the hardware cannot be built with stop elaboration in every tool (Verilator,
-  // Yosys, Icarus) by instantiating a module that does not exist and whose name says why.
-  if (RQ_LANES < 1 || RQ_LANES > N || N % RQ_LANES != 0) begin : g_bad_rq_lanes
-    pb_error_RQ_LANES_is_not_a_divisor_of_N u_error ();
-  end
+  // Yosys, Icarus) by instantiating a module that does not exist and whose name says why; RQ_LANES
+  // in pb_ld_unit, which pb_core instantiates with both values (Yosys also elaborates pb_core at
+  // its defaults, N = 16 and the board's PB_RQ_LANES, where only the instance's N counts).
   if (CNT_W < 33 || CNT_W > 64) begin : g_bad_cnt_w
     pb_error_CNT_W_is_not_in_33_to_64 u_error ();
   end

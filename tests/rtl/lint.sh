@@ -43,6 +43,15 @@ bad_param() { # bad_param NAME VALUE EXPECTED-MODULE-NAME
 bad_param RQ_LANES 3 pb_error_RQ_LANES_is_not_a_divisor_of_N
 bad_param RQ_LANES 8 pb_error_RQ_LANES_is_not_a_divisor_of_N
 bad_param CNT_W 32 pb_error_CNT_W_is_not_in_33_to_64
+# ... but a legal instance of a core whose defaults would be illegal elaborates: the FPGA flows read
+# the RTL with the board's RQ_LANES as the default (PB_RQ_LANES) and set N on the board's top, so
+# Yosys also holds pb_core at its default N = 16 with RQ_LANES = 3 (unused)
+if $YOSYS -q -p "read_verilog -sv -Irtl -Ifpga/rtl -DPB_RQ_LANES=3 $(echo $RTL fpga/rtl/*.sv); chparam -set N 12 pb_board; hierarchy -check -top pb_board" \
+     > build/logs/lint_yosys_lanes.txt 2>&1; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL: yosys: N=12 with PB_RQ_LANES=3 (defaults N=16):"; grep -v "^Warning: Replacing" build/logs/lint_yosys_lanes.txt | head -5
+fi
 if $VERILATOR --lint-only -Wall -Irtl --top-module pb_core -GN=4 -GRQ_LANES=2 -GCNT_W=33 $RTL > build/logs/lint_params.txt 2>&1; then
   pass=$((pass + 1))
 else
