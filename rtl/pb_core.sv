@@ -68,13 +68,20 @@ module pb_core #(
 );
 `include "pb_isa.vh"
 
-  // Parameters that the hardware cannot be built with stop elaboration in every tool (Verilator,
-  // Yosys, Icarus) by instantiating a module that does not exist and whose name says why; RQ_LANES
-  // in pb_ld_unit, which pb_core instantiates with both values (Yosys also elaborates pb_core at
-  // its defaults, N = 16 and the board's PB_RQ_LANES, where only the instance's N counts).
+  // Parameters that the hardware cannot be built with stop elaboration by instantiating a module
+  // that does not exist and whose name says why. CNT_W in every tool. RQ_LANES not in Yosys
+  // (SYNTHESIS): the FPGA flows read the RTL with the board's lane count as RQ_LANES's default
+  // (PB_RQ_LANES) and set N on the board's top, and Yosys checks every module it holds, pb_core at
+  // its default N = 16 too, which the board's lane count need not divide; fpga/flow.sh checks
+  // RQ_LANES against the board's N before Yosys runs.
   if (CNT_W < 33 || CNT_W > 64) begin : g_bad_cnt_w
     pb_error_CNT_W_is_not_in_33_to_64 u_error ();
   end
+`ifndef SYNTHESIS
+  if (RQ_LANES < 1 || RQ_LANES > N || N % RQ_LANES != 0) begin : g_bad_rq_lanes
+    pb_error_RQ_LANES_is_not_a_divisor_of_N u_error ();
+  end
+`endif
 
   // PCs: every PC the core handles is at most HOST_BYTES / 16 (the fetch limit)
   localparam int PCW = $clog2(32'(HOST_BYTES / 64'd16) + 1);

@@ -145,10 +145,6 @@ module pb_ld_unit #(
   end
 
   // ---- ACTIVATE: acc reads (row r, member i), max over members, requantize ----
-  // a lane count the core cannot be built with stops elaboration (as CNT_W in pb_core)
-  if (RQ_LANES < 1 || RQ_LANES > N || N % RQ_LANES != 0) begin : g_bad_rq_lanes
-    pb_error_RQ_LANES_is_not_a_divisor_of_N u_error ();
-  end
   localparam int L  = RQ_LANES;
   localparam int G  = N / RQ_LANES;            // lane groups per row
   localparam int GW = (G > 1) ? $clog2(G) : 1;
