@@ -52,4 +52,16 @@ else
   echo "    KNOWN FAILURE: make fpga-ice40 exits $rc: the core does not fit the UP5K (docs/fpga.md)"
 fi
 sed 's/^/    /' "$R"
+
+# ---- 3. parameters the flow refuses before Yosys runs (Yosys does not check RQ_LANES: pb_core) ----
+refuses() { # refuses EXPECTED-MESSAGE VAR=VALUE...
+  local msg=$1 rc
+  shift
+  env N=4 SP_ROWS=1024 ACC_ROWS=256 HOST_BYTES=131072 RQ_LANES=1 CNT_W=40 FREQ=30 SEED=1 BAUD=3000000 \
+    OUT=build/fpga/ice40_refused "$@" fpga/flow.sh ice40 > "$CHECK_TMP/refused" 2>&1
+  rc=$?
+  [ $rc = 2 ] && grep -q "$msg" "$CHECK_TMP/refused" || { echo "exit $rc:"; cat "$CHECK_TMP/refused"; return 1; }
+}
+check "flow.sh refuses RQ_LANES=3 at N=4" refuses "RQ_LANES=3 is not a divisor of N=4" RQ_LANES=3
+check "flow.sh refuses CNT_W=32" refuses "CNT_W=32 is not in 33..64" CNT_W=32
 check_done "fpga/ice40_synth"
