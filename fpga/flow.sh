@@ -44,7 +44,9 @@ if ! [ "$CNT_W" -ge 33 ] 2>/dev/null || [ "$CNT_W" -gt 64 ]; then
   echo "fpga/flow.sh: CNT_W=$CNT_W is not in 33..64" >&2; exit 2
 fi
 TIMEOUT=$((FREQ * 5000))   # bridge inter-byte timeout: 5 ms
-if [ "$BOARD" = ice40 ]; then
+if [ "$BOARD" = ice40 ] && [ "$FREQ" = 12 ]; then
+  PLL="-set USE_PLL 0"; ACHIEVED=12   # the oscillator itself (the PLL's output starts at 16 MHz)
+elif [ "$BOARD" = ice40 ]; then
   P=$(${ICEPLL:-icepll} -i 12 -o "$FREQ" 2>/dev/null)
   num() { sed -nE "s/^$1: *([0-9]+) .*/\\1/p" <<< "$P" | head -1; }
   PLL="-set DIVR $(num DIVR) -set DIVF $(num DIVF) -set DIVQ $(num DIVQ) -set FILTER_RANGE $(num FILTER_RANGE)"
@@ -61,7 +63,7 @@ if [ -z "$ACHIEVED" ] || ! awk -v a="$ACHIEVED" -v f="$FREQ" 'BEGIN { exit !(a +
   echo "fpga/flow.sh: the $BOARD PLL cannot make exactly $FREQ MHz from the board's oscillator (closest: ${ACHIEVED:-none})" >&2
   exit 2
 fi
-say "fpga/flow.sh $BOARD${CORE:+ (CORE=$CORE)}: N=$N SP_ROWS=$SP_ROWS ACC_ROWS=$ACC_ROWS HOST_BYTES=$HOST_BYTES RQ_LANES=$RQ_LANES CNT_W=$CNT_W, $FREQ MHz (PLL ${ACHIEVED:-?} MHz: $PLL), UART $BAUD baud ($CLKS_PER_BIT clocks a bit), seed $SEED"
+say "fpga/flow.sh $BOARD${CORE:+ (CORE=$CORE)}: N=$N SP_ROWS=$SP_ROWS ACC_ROWS=$ACC_ROWS HOST_BYTES=$HOST_BYTES RQ_LANES=$RQ_LANES CNT_W=$CNT_W, $FREQ MHz (clock ${ACHIEVED:-?} MHz: $PLL), UART $BAUD baud ($CLKS_PER_BIT clocks a bit), seed $SEED"
 
 # ---- synthesis ----
 # CORE=shell: the board shell with fpga/shell/pb_core.sv, a stand-in that is NOT the accelerator

@@ -1,28 +1,51 @@
 // SPDX-License-Identifier: Apache-2.0
 // One requantization lane: y = clamp(zp + sat(rne(f32(f32(acc + bias) * m))), lo, hi), bit-exact
-// with pb_requant() (common/requant.c, docs/arithmetic.md), fully pipelined with a latency of 4.
+// with pb_requant() (common/requant.c, docs/arithmetic.md), fully pipelined with a latency of 8.
 //
-// Timing: inputs sampled at the clock edge ending cycle u appear on y_o/valid_o in cycle u+4,
-// straight from the registers of stage 4. One new input per cycle.
+// Timing: inputs sampled at the clock edge ending cycle u appear on y_o/valid_o in cycle u+8,
+// straight from the registers of stage 8. One new input per cycle.
 // Reset: rst_ni is active low and asynchronous (assertion takes effect at once; release it
 // synchronously to clk_i). It clears only the valid bits; the datapath registers are not reset,
 // so y_o is meaningful only while valid_o is high.
 //
-// Stages (the step numbers are those of common/requant.c and docs/arithmetic.md):
-//   1  a = acc + bias (wraps); steps 0, 1, 3: zero test, sign and magnitude of a, unpack m
-//   2  step 2: f32(a): clz (priority encoder), left-align, round to 24 bits (RNE), renormalize
-//   3  step 4: 24 x 24 -> 48-bit product (Karatsuba: three 13 x 13 multiplies); exponent sum
-//   4  steps 5-7: f32() of the product, rne() to an integer, saturate, sign, + zp, clamp
+// Stages (the step numbers are those of common/requant.c and docs/arithmetic.md). Each stage is
+// at most one carry chain deep plus a few LUT levels, sized for 30 MHz on an iCE40 UP5K:
+//   1  a = acc + bias (wraps); step 1: sign s, x = a ^ s (= |a| - s); unpack m (step 3)
+//   2  steps 0, 1, 2: zero test; |a| = x + s; beside it lzx = clz(x), a tree of 2:1 muxes
+//   3  step 2: left-align |a| by lzx (barrel shift); exponent sum xs = e_a + exp(m)
+//   4  step 2: round to 24 bits (RNE) as a 12-bit high half and a 13-bit low half (no carry
+//      across), the Karatsuba sums a1 + a0, m1 + m0; the range flags and shift index from xs
+//   5  step 4: the three 13 x 13 multiplies alone, registers before and after them (Yosys puts
+//      the products' registers inside the iCE40's SB_MAC16s)
+//   6  step 4: the two Karatsuba subtractions, then the low 18 bits of their sum; a one-hot
+//      select and a mask from the shift index
+//   7  step 4: prod = the rest of the 48-bit sum; steps 5b, 6 read from prod: quotient Q,
+//      guard g, and for both f32() shifts t the OR and AND of M and rnd_p (below)
+//   8  steps 5-7: inc, saturation; sign + zp and the two clamp compares as three adders side by
+//      side with one carry-in; the clamp
 //
 // Exponents are kept biased by +127 (the binary32 bias), so they are unsigned: the product's
-// exponent x (docs/arithmetic.md step 4) is carried as xb = x + 127 = e_a + exp(m) + prod[47].
+// exponent x (docs/arithmetic.md step 4) is xb - 127 with xb = x + 127 = xs + prod[47].
+//
+// Step 2 without renormalization: f32(a) = sig_a * 2^(e_a - 23), e_a = 31 - clz(|a|), sig_a in
+// [2^23, 2^24]; sig_a = 2^24 (the rounding carried out) is kept as it is instead of 2^23 with
+// e_a + 1: the product is the same number and prod[47] accounts for it. The count lzx is taken
+// from a ^ s (= |a| - 1 when a < 0) so that it does not wait for the incrementer; it is one too
+// large exactly when |a| is a power of two, 2^k, and then |a| << lzx overflows to 0: that case is
+// exact, sig_a = 2^24 and e_a = 31 - lzx = k - 1 (lzx = 32 for a = -1).
+//
+// Steps 5b and 6 as one rounding: with D = 173 - xs = k + t (k = 23 - x the rne() shift, t = 23 +
+// prod[47] the f32() shift), sig_p = shr_rne(prod, t) and r = shr_rne(sig_p, k) give
+// r = Q + inc with Q = prod >> D, g = prod[D-1], M = prod[D-2:t], and with rnd_p the f32()
+// rounding increment (guard prod[t-1], sticky |prod[t-2:0], lsb prod[t]):
+//   inc = rnd_p ? (M all ones ? g | Q[0] : g) : g & (M != 0 | Q[0]).
 
 `default_nettype none
 
 module pb_requant #(
   // 1: zp_i, lo_i and hi_i are used in the last stage directly, so the caller must hold them
   // while values are in flight (pb_ld_unit does: CONFIG never runs beside an ACTIVATE); saves
-  // three stages of 24 registers. 0: they are sampled with valid_i like the other inputs.
+  // seven stages of 24 registers. 0: they are sampled with valid_i like the other inputs.
   parameter int HOLD_CFG = 0
 ) (
   input  logic        clk_i,
@@ -38,265 +61,371 @@ module pb_requant #(
   output logic [7:0]  y_o       // int8 result
 );
 
-  // xb = x + 127 limits (x = exponent of the product's top bit, docs/arithmetic.md step 5).
-  localparam logic [8:0] XB_SAT  = 9'd137;  // x >= 10: |r| saturates to 1024 (step 5a)
-  localparam logic [8:0] XB_HALF = 9'd126;  // x >= -1: round (step 5b); below: r = 0 (step 5c)
-  localparam logic [8:0] XB_RNE  = 9'd150;  // rne() shift k = 23 - x = 150 - xb, 14 .. 24
+  localparam int LAT = 8;
+
+  // xs limits (xb = xs + prod[47] = x + 127, docs/arithmetic.md step 5):
+  //   x >= 10 (saturate, 5a):  xb >= 137;  x >= -1 (round, 5b): xb >= 126, else r = 0 (5c).
+  localparam logic [8:0] XB_SAT  = 9'd137;
+  localparam logic [8:0] XB_HALF = 9'd126;
+  localparam logic [8:0] XS_JD0  = 9'd136;  // jd = D - 37 = 136 - xs, 0 .. 11 when used
   localparam logic [10:0] SAT    = 11'd1024;
 
-  // ---------------------------------------------------------------------------------------------
-  // Stage 1: a = acc + bias; steps 0, 1, 3.
-  // ---------------------------------------------------------------------------------------------
-  logic [31:0] a;         // int32 sum, wrapped
-  logic        zero1_d;   // step 0: a == 0, or m is +0 or subnormal (exponent field 0) -> r = 0
-  logic        neg1_d;    // step 1: a < 0
-  logic [31:0] mag1_d;    // step 1: |a|, 1 .. 2^31 (|INT32_MIN| = 2^31 fits unsigned)
-  logic [23:0] sig_m1_d;  // step 3: 1.frac, 2^23 .. 2^24-1
-  logic [7:0]  exp_m1_d;  // step 3: biased exponent, e_m + 127, 1 .. 254
-  logic        unused_mult_sign;  // mult_i[31] is 0 by contract (pb_requant_mult_ok())
-
-  always_comb begin
-    a        = acc_i + bias_i;
-    zero1_d  = (a == 32'd0) || (mult_i[30:23] == 8'd0);
-    neg1_d   = a[31];
-    mag1_d   = a[31] ? (32'd0 - a) : a;
-    sig_m1_d = {1'b1, mult_i[22:0]};
-    exp_m1_d = mult_i[30:23];
-    unused_mult_sign = mult_i[31];
-  end
-
-  logic        v1_q;
-  logic        zero1_q, neg1_q;
-  logic [31:0] mag1_q;
-  logic [23:0] sig_m1_q;
-  logic [7:0]  exp_m1_q;
-
+  // ---- valid pipeline ----
+  logic [LAT:1] v_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      v1_q <= 1'b0;
+      v_q <= '0;
     end else begin
-      v1_q <= valid_i;
+      v_q <= {v_q[LAT-1:1], valid_i};
     end
   end
+
+  // ---------------------------------------------------------------------------------------------
+  // Stage 1: a = acc + bias (wraps); step 1: sign s, x = a ^ s (|a| - s); unpack m (step 3).
+  // ---------------------------------------------------------------------------------------------
+  logic [31:0] a0;
+  logic        unused_mult_sign;  // mult_i[31] is 0 by contract (pb_requant_mult_ok())
+  assign a0 = acc_i + bias_i;
+  assign unused_mult_sign = mult_i[31];
+
+  logic        neg1_q;
+  logic [31:0] x1_q;
+  logic [22:0] fm1_q;     // frac(m)
+  logic [7:0]  em1_q;     // exp(m), biased
 
   always_ff @(posedge clk_i) begin
     if (valid_i) begin  // data registers load only with a valid row
-      zero1_q  <= zero1_d;
-      neg1_q   <= neg1_d;
-      mag1_q   <= mag1_d;
-      sig_m1_q <= sig_m1_d;
-      exp_m1_q <= exp_m1_d;
+      neg1_q <= a0[31];
+      x1_q   <= a0 ^ {32{a0[31]}};
+      fm1_q  <= mult_i[22:0];
+      em1_q  <= mult_i[30:23];
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 2: step 2, f32(a) = sig_a * 2^(e_a - 23).
-  //   lz = clz(mag); sig_a = shr_rne(mag << lz, 8); e_a = 31 - lz; carry out -> 2^23, e_a + 1.
+  // Stage 2: steps 0, 1: zero test (a == 0: x == 0 and s clear), |a| = x + s; lzx = clz(x), 32
+  //   for x == 0, as a tree: each level merges two halves (zero flag, count) with one 2:1 mux.
   // ---------------------------------------------------------------------------------------------
-  logic [4:0]  lz;        // leading zeros of mag (0 when mag == 0; then zero1_q is set anyway)
-  logic [31:0] norm;      // mag << lz, bit 31 set
-  logic        rnd_a;     // guard & (sticky | lsb) of the 8 bits rounded away
-  logic [24:0] sig_a_r;   // rounded, 2^23 .. 2^24 (2^24 = carry out)
-  logic [23:0] sig_a2_d;  // 2^23 .. 2^24-1
-  logic [5:0]  e_a2_d;    // 0 .. 31
-
-  // Priority encoder: the highest set bit wins because it is visited last.
-  always_comb begin
-    lz = 5'd0;
-    for (int i = 0; i < 32; i++) begin
-      if (mag1_q[i]) begin
-        lz = 5'd31 - i[4:0];
-      end
-    end
-  end
+  logic [15:0] lz_z1, lz_c1;          // 2-bit groups: all zero; count (0 .. 1) when not
+  logic [7:0]  lz_z2;
+  logic [15:0] lz_c2;                // lz_c2[2*i +: 2]: group i
+  logic [3:0]  lz_z3;
+  logic [11:0] lz_c3;
+  logic [1:0]  lz_z4;
+  logic [7:0]  lz_c4;
+  logic [5:0]  lzx2_d;
 
   always_comb begin
-    norm    = mag1_q << lz;
-    rnd_a   = norm[7] & ((|norm[6:0]) | norm[8]);
-    sig_a_r = {1'b0, norm[31:8]} + {24'd0, rnd_a};
-    if (sig_a_r[24]) begin
-      sig_a2_d = 24'h80_0000;
-      e_a2_d   = 6'd32 - {1'b0, lz};
-    end else begin
-      sig_a2_d = sig_a_r[23:0];
-      e_a2_d   = 6'd31 - {1'b0, lz};
+    for (int i = 0; i < 16; i++) begin
+      lz_z1[i] = !(x1_q[2*i+1] || x1_q[2*i]);
+      lz_c1[i] = !x1_q[2*i+1];
     end
+    for (int i = 0; i < 8; i++) begin
+      lz_z2[i] = lz_z1[2*i+1] && lz_z1[2*i];
+      lz_c2[2*i +: 2] = lz_z1[2*i+1] ? {1'b1, lz_c1[2*i]} : {1'b0, lz_c1[2*i+1]};
+    end
+    for (int i = 0; i < 4; i++) begin
+      lz_z3[i] = lz_z2[2*i+1] && lz_z2[2*i];
+      lz_c3[3*i +: 3] = lz_z2[2*i+1] ? {1'b1, lz_c2[4*i +: 2]} : {1'b0, lz_c2[4*i+2 +: 2]};
+    end
+    for (int i = 0; i < 2; i++) begin
+      lz_z4[i] = lz_z3[2*i+1] && lz_z3[2*i];
+      lz_c4[4*i +: 4] = lz_z3[2*i+1] ? {1'b1, lz_c3[6*i +: 3]} : {1'b0, lz_c3[6*i+3 +: 3]};
+    end
+    if (lz_z4[1] && lz_z4[0]) lzx2_d = 6'd32;
+    else if (lz_z4[1])        lzx2_d = {2'b01, lz_c4[3:0]};
+    else                      lzx2_d = {2'b00, lz_c4[7:4]};
   end
 
-  logic        v2_q;
   logic        zero2_q, neg2_q;
-  logic [23:0] sig_a2_q, sig_m2_q;
-  logic [5:0]  e_a2_q;
-  logic [7:0]  exp_m2_q;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      v2_q <= 1'b0;
-    end else begin
-      v2_q <= v1_q;
-    end
-  end
+  logic [31:0] mag2_q;    // |a|, 0 .. 2^31
+  logic [5:0]  lzx2_q;
+  logic [22:0] fm2_q;
+  logic [7:0]  em2_q;
 
   always_ff @(posedge clk_i) begin
-    if (v1_q) begin  // data registers load only with a valid row
-      zero2_q  <= zero1_q;
-      neg2_q   <= neg1_q;
-      sig_a2_q <= sig_a2_d;
-      sig_m2_q <= sig_m1_q;
-      e_a2_q   <= e_a2_d;
-      exp_m2_q <= exp_m1_q;
+    if (v_q[1]) begin
+      zero2_q <= (x1_q == 32'd0 && !neg1_q) || (em1_q == 8'd0);  // step 0
+      neg2_q  <= neg1_q;
+      mag2_q  <= x1_q + {31'd0, neg1_q};
+      lzx2_q  <= lzx2_d;
+      fm2_q   <= fm1_q;
+      em2_q   <= em1_q;
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 3: step 4, prod = sig_a * sig_m in [2^46, 2^48); exponent sum e_a + e_m + 127.
-  //   Karatsuba on 12-bit halves, a = a1 2^12 + a0, m = m1 2^12 + m0:
-  //   prod = a1 m1 2^24 + ((a1 + a0)(m1 + m0) - a1 m1 - a0 m0) 2^12 + a0 m0.
-  //   Three multiplies of at most 13 x 13 bits instead of one 24 x 24: each fits one iCE40
-  //   SB_MAC16 or ECP5 MULT18X18D (a 24 x 24 multiply takes four), for about 100 adder LUTs.
+  // Stage 3: step 2, left-align: norm = |a| << lzx (0 when |a| is a power of two and a < 0);
+  //   xs = e_a + exp(m) with e_a = 31 - lzx (-1 .. 31), 0 .. 285 when exp(m) >= 1.
   // ---------------------------------------------------------------------------------------------
-  logic [47:0] prod3_d;
-  logic [8:0]  xs3_d;     // e_a + exp(m): xb without the +1 for prod[47], 1 .. 285
-  logic [12:0] ka_s, km_s;             // a1 + a0, m1 + m0
-  logic [23:0] kp_hi, kp_lo;           // a1 m1, a0 m0
-  logic [25:0] kp_mid;                 // (a1 + a0)(m1 + m0)
-  logic [25:0] k_cross;                // a1 m0 + a0 m1 < 2^25
-
-  always_comb begin
-    ka_s    = {1'b0, sig_a2_q[23:12]} + {1'b0, sig_a2_q[11:0]};
-    km_s    = {1'b0, sig_m2_q[23:12]} + {1'b0, sig_m2_q[11:0]};
-    kp_hi   = {12'd0, sig_a2_q[23:12]} * {12'd0, sig_m2_q[23:12]};
-    kp_lo   = {12'd0, sig_a2_q[11:0]} * {12'd0, sig_m2_q[11:0]};
-    kp_mid  = {13'd0, ka_s} * {13'd0, km_s};
-    k_cross = kp_mid - {2'd0, kp_hi} - {2'd0, kp_lo};
-    prod3_d = {kp_hi, kp_lo} + {10'd0, k_cross, 12'd0};
-    xs3_d   = {3'd0, e_a2_q} + {1'b0, exp_m2_q};
-  end
-
-  logic        v3_q;
   logic        zero3_q, neg3_q;
-  logic [47:0] prod3_q;
+  logic [31:0] norm3_q;
   logic [8:0]  xs3_q;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      v3_q <= 1'b0;
-    end else begin
-      v3_q <= v2_q;
-    end
-  end
+  logic [22:0] fm3_q;
 
   always_ff @(posedge clk_i) begin
-    if (v2_q) begin  // data registers load only with a valid row
+    if (v_q[2]) begin
       zero3_q <= zero2_q;
       neg3_q  <= neg2_q;
-      prod3_q <= prod3_d;
-      xs3_q   <= xs3_d;
+      norm3_q <= mag2_q << lzx2_q;
+      xs3_q   <= {1'b0, em2_q} + 9'd31 - {3'd0, lzx2_q};
+      fm3_q   <= fm2_q;
     end
   end
 
-  // zp, lo, hi for stage 4: sampled with the data (three register stages) or held by the caller
-  logic [7:0] zp3_q, lo3_q, hi3_q;
-  if (HOLD_CFG != 0) begin : g_cfg_held
-    assign zp3_q = zp_i;
-    assign lo3_q = lo_i;
-    assign hi3_q = hi_i;
-  end else begin : g_cfg_pipe
-    logic [23:0] cfg1_q, cfg2_q, cfg3_q;
-    always_ff @(posedge clk_i) begin
-      if (valid_i) cfg1_q <= {zp_i, lo_i, hi_i};
-      if (v1_q)    cfg2_q <= cfg1_q;
-      if (v2_q)    cfg3_q <= cfg2_q;
-    end
-    assign {zp3_q, lo3_q, hi3_q} = cfg3_q;
-  end
-
   // ---------------------------------------------------------------------------------------------
-  // Stage 4: steps 5-7.
-  //   top = 47 or 46 (prod[47]); xb = x + 127.
-  //   5a x >= 10: r = 1024.  5c x <= -2: r = 0.
-  //   5b sig_p = shr_rne(prod, top - 23) (25 bits, may be 2^24); r = shr_rne(sig_p, 23 - x).
-  //   6  r = -r if neg.  7  y = zp + r, then y = lo if y < lo, then y = hi if y > hi.
+  // Stage 4: step 2, round: sig_a = norm[31:8] + rnd = a1 2^12 + a0 with a1 = norm[31:20] and
+  //   a0 = norm[19:8] + rnd (13 bits, up to 2^12); norm == 0 (the power of two) is sig_a = 2^24.
+  //   Karatsuba sums ka = a1 + a0, km = m1 + m0 (m = m1 2^12 + m0). From xs: the range flags
+  //   (with p = prod[47]: saturate if xs + p >= 137, round if xs + p >= 126) and jd = 136 - xs.
   // ---------------------------------------------------------------------------------------------
-  logic [8:0]  xb;        // x + 127
-  logic [23:0] pq;        // prod >> (top - 23)
-  logic        rnd_p;     // its rounding increment
-  logic [24:0] sig_p;     // f32(|product|) significand, 2^23 .. 2^24
-  logic [8:0]  j9;        // 136 - xb = k - 14, with k = 23 - x = 14 .. 24 when used (step 5b)
-  logic [3:0]  j;         // 0 .. 10 when used
-  logic [10:0] rq;        // sig_p >> k = sig_p[24:14] >> j
-  logic [10:0] gt;        // sig_p[23:13]: the guard bit of shift k is gt[j]
-  logic [10:0] st;        // st[i] = |sig_p[12+i:0]: the bits below guard bit gt[i] (sticky)
-  logic        rnd_r;
-  logic [10:0] r_round;   // rne(), 0 .. 1024
-  logic [10:0] r_mag;     // |r| after steps 5a/5c and step 0
-  logic signed [11:0] r_s;    // step 6, -1024 .. 1024
-  logic signed [11:0] y_s;    // zp + r, -1152 .. 1151
-  logic signed [11:0] lo_s, hi_s, y_lo;
-  logic [7:0]  y4_d;
-  logic [4:0]  unused_j9;     // j9[8:4] are 0 whenever j is used; kept whole for clarity
+  logic        pow2_4;    // |a| = 2^k, a < 0: norm overflowed to 0 (or zero: r = 0 anyway)
+  logic        rnd4;
+  logic [11:0] ah4, al4;
+  logic [13:0] ka4_t;     // {a1, 1} + {a0, rnd}: a1 + a0 + rnd in bits 13:1, one carry chain
+  logic [11:0] m1_4, m0_4;
+  logic        unused_ka4;   // the carry-in bit of the adder
+  assign unused_ka4 = ka4_t[0];
 
   always_comb begin
-    xb = xs3_q + {8'd0, prod3_q[47]};
-
-    // f32() of the product: keep the top 24 bits, round away top - 23 (24 or 23) bits RNE.
-    if (prod3_q[47]) begin
-      pq    = prod3_q[47:24];
-      rnd_p = prod3_q[23] & ((|prod3_q[22:0]) | prod3_q[24]);
-    end else begin
-      pq    = prod3_q[46:23];
-      rnd_p = prod3_q[22] & ((|prod3_q[21:0]) | prod3_q[23]);
-    end
-    sig_p = {1'b0, pq} + {24'd0, rnd_p};
-
-    // rne() to an integer: shr_rne(sig_p, k), k = 23 - x. k is only meaningful for
-    // XB_HALF <= xb < XB_SAT (14 .. 24); otherwise r_round is not used. Only those eleven shifts
-    // are built: j = k - 14 selects the 11-bit quotient, the guard bit and the sticky bits.
-    j9      = XB_RNE - 9'd14 - xb;
-    j       = j9[3:0];
-    rq      = sig_p[24:14] >> j;
-    gt      = sig_p[23:13];
-    for (int i = 0; i < 11; i++) st[i] = |(sig_p[23:0] & ((24'd1 << (13 + i)) - 24'd1));  // |sig_p[12+i:0]
-    rnd_r   = gt[j] & (st[j] | rq[0]);
-    r_round = rq + {10'd0, rnd_r};
-
-    if (zero3_q || (xb < XB_HALF)) begin
-      r_mag = 11'd0;                    // step 0, step 5c
-    end else if (xb >= XB_SAT) begin
-      r_mag = SAT;                      // step 5a
-    end else begin
-      r_mag = r_round;                  // step 5b
-    end
-
-    r_s  = neg3_q ? -$signed({1'b0, r_mag}) : $signed({1'b0, r_mag});
-    y_s  = {{4{zp3_q[7]}}, zp3_q} + r_s;
-    lo_s = {{4{lo3_q[7]}}, lo3_q};
-    hi_s = {{4{hi3_q[7]}}, hi3_q};
-    y_lo = (y_s < lo_s) ? lo_s : y_s;
-    y4_d = (y_lo > hi_s) ? hi3_q : y_lo[7:0];
-
-    unused_j9    = j9[8:4];
+    pow2_4 = !norm3_q[31];
+    rnd4   = pow2_4 || (norm3_q[7] && ((|norm3_q[6:0]) || norm3_q[8]));
+    ah4    = pow2_4 ? 12'hfff : norm3_q[31:20];
+    al4    = pow2_4 ? 12'hfff : norm3_q[19:8];
+    ka4_t  = {1'b0, ah4, 1'b1} + {1'b0, al4, rnd4};
+    m1_4   = {1'b1, fm3_q[22:12]};
+    m0_4   = fm3_q[11:0];
   end
 
-  logic       v4_q;
-  logic [7:0] y4_q;
+  // The operands of the multiplies load every cycle, with no enable, so that synthesis may put
+  // them in the multiplier blocks (likewise the products in stage 5; Yosys 0.23 does so for the
+  // products on the iCE40, as the SB_MAC16's pipeline registers, not for the operands).
+  logic [11:0] ka1_q, km1_q;   // a1, m1
+  logic [12:0] ka0_q;          // a0 + rnd, 0 .. 2^12
+  logic [11:0] km0_q;          // m0
+  logic [12:0] kas_q, kms_q;   // a1 + a0 + rnd, m1 + m0
+  logic        zero4_q, neg4_q;
+  logic        ge137_4_q, ge136_4_q, ge126_4_q, ge125_4_q;
+  logic [3:0]  jd4_q;
+  logic [8:0]  jd4_d;
+  logic [4:0]  unused_jd;      // jd4_d[8:4] are 0 whenever jd is used
+  assign jd4_d     = XS_JD0 - xs3_q;
+  assign unused_jd = jd4_d[8:4];
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      v4_q <= 1'b0;
-    end else begin
-      v4_q <= v3_q;
-    end
+  always_ff @(posedge clk_i) begin
+    ka1_q <= ah4;
+    ka0_q <= {1'b0, al4} + {12'd0, rnd4};
+    kas_q <= ka4_t[13:1];
+    km1_q <= m1_4;
+    km0_q <= m0_4;
+    kms_q <= {1'b0, m1_4} + {1'b0, m0_4};
   end
 
   always_ff @(posedge clk_i) begin
-    if (v3_q) begin  // data registers load only with a valid row
-      y4_q <= y4_d;
+    if (v_q[3]) begin
+      zero4_q   <= zero3_q;
+      neg4_q    <= neg3_q;
+      ge137_4_q <= xs3_q >= XB_SAT;
+      ge136_4_q <= xs3_q >= XB_SAT - 9'd1;
+      ge126_4_q <= xs3_q >= XB_HALF;
+      ge125_4_q <= xs3_q >= XB_HALF - 9'd1;
+      jd4_q     <= jd4_d[3:0];
     end
   end
 
-  assign valid_o = v4_q;
-  assign y_o     = y4_q;
+  // ---------------------------------------------------------------------------------------------
+  // Stage 5: step 4, the three multiplies: hi = a1 m1, lo = a0 m0, mid = (a1 + a0)(m1 + m0).
+  // ---------------------------------------------------------------------------------------------
+  logic [23:0] kph5_q, kpl5_q;  // a1 m1 < 2^24; a0 m0 <= 2^12 (2^12 - 1) < 2^24
+  logic [25:0] kpm5_q;
+  logic        zero5_q, neg5_q;
+  logic        ge137_5_q, ge136_5_q, ge126_5_q, ge125_5_q;
+  logic [3:0]  jd5_q;
+
+  always_ff @(posedge clk_i) begin
+    kph5_q <= {12'd0, ka1_q} * {12'd0, km1_q};
+    kpl5_q <= 24'({11'd0, ka0_q} * {12'd0, km0_q});
+    kpm5_q <= {13'd0, kas_q} * {13'd0, kms_q};
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (v_q[4]) begin
+      zero5_q   <= zero4_q;
+      neg5_q    <= neg4_q;
+      ge137_5_q <= ge137_4_q;
+      ge136_5_q <= ge136_4_q;
+      ge126_5_q <= ge126_4_q;
+      ge125_5_q <= ge125_4_q;
+      jd5_q     <= jd4_q;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Stage 6: step 4, prod = lo + 2^12 (t2 + t1) with t1 = mid - lo, t2 = hi 2^12 + lo[23:12] - hi
+  //   (= hi 2^24 + lo + (mid - hi - lo) 2^12). The low 12 bits of prod are lo[11:0]: only their
+  //   OR is kept. The low 18 bits of t2 + t1 (prod[29:12]) and their carry are added here, behind
+  //   the two subtractions; stage 7 adds the rest. From jd: a one-hot select and the mask of M's
+  //   variable part, bits 36 .. D-2.
+  // ---------------------------------------------------------------------------------------------
+  logic [25:0] t1_6;
+  logic [35:0] t2_6;
+  logic [18:0] plo6;             // t2[17:0] + t1[17:0]
+  logic [17:0] plo6_q;           // prod[29:12]
+  logic        pc6_q;            // its carry into prod[30]
+  logic [7:0]  t1h6_q;           // t1[25:18]
+  logic [17:0] t2h6_q;           // t2[35:18]
+  assign t1_6 = kpm5_q - {2'd0, kpl5_q};
+  assign t2_6 = {kph5_q, kpl5_q[23:12]} - {12'd0, kph5_q};
+  assign plo6 = {1'b0, t2_6[17:0]} + {1'b0, t1_6[17:0]};
+  logic        slo6_q;           // |prod[11:0]
+  logic [11:0] oh6_q;            // oh6_q[jd] = 1
+  logic [46:36] mask6_q;         // bit b set for b <= 35 + jd (M always holds bits 35 .. 24)
+  logic        zero6_q, neg6_q;
+  logic        ge137_6_q, ge136_6_q, ge126_6_q, ge125_6_q;
+
+  always_ff @(posedge clk_i) begin
+    if (v_q[5]) begin
+      plo6_q  <= plo6[17:0];
+      pc6_q   <= plo6[18];
+      t1h6_q  <= t1_6[25:18];
+      t2h6_q  <= t2_6[35:18];
+      slo6_q  <= |kpl5_q[11:0];
+      for (int i = 0; i < 12; i++) oh6_q[i] <= (jd5_q == 4'(i));
+      for (int b = 36; b <= 46; b++) mask6_q[b] <= (32'(jd5_q) + 32'd35 >= 32'(b));
+      zero6_q   <= zero5_q;
+      neg6_q    <= neg5_q;
+      ge137_6_q <= ge137_5_q;
+      ge136_6_q <= ge136_5_q;
+      ge126_6_q <= ge126_5_q;
+      ge125_6_q <= ge125_5_q;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Stage 7: prod[47:30] = t2[35:18] + t1[25:18] + carry; with D = 37 + jd: Q = prod[D+10:D],
+  //   g = prod[D-1]; for both values of t = 23 + prod[47] (index 1: t = 24, 0: t = 23), the OR
+  //   and AND of M = prod[D-2:t] and the f32() rounding increment rnd_p.
+  // ---------------------------------------------------------------------------------------------
+  logic [47:0] prod7;
+  logic [58:0] prod7_x;          // prod with zeros above bit 47 for the quotient select
+  logic [18:0] prod7_hi;         // {t2h, 1} + {t1h, carry}: prod[47:30] in bits 18:1
+  logic        unused_prod7;     // the carry-in bit of the adder
+  assign prod7_hi = {t2h6_q, 1'b1} + {10'd0, t1h6_q, pc6_q};
+  assign unused_prod7 = prod7_hi[0];
+  logic [10:0] q7;
+  logic        g7;
+  logic [1:0]  mor7, mand7, rp7;   // [1]: t = 24, [0]: t = 23
+
+  always_comb begin
+    prod7   = {prod7_hi[18:1], plo6_q, 12'd0};
+    prod7_x = {11'd0, prod7};
+    q7 = '0;
+    g7 = 1'b0;
+    for (int j = 0; j < 12; j++) begin
+      q7 = q7 | (prod7_x[37 + j +: 11] & {11{oh6_q[j]}});
+      g7 = g7 | (prod7_x[36 + j] & oh6_q[j]);
+    end
+    mor7[1]  = (|(prod7[46:36] & mask6_q)) || (|prod7[35:24]);
+    mor7[0]  = mor7[1] || prod7[23];
+    mand7[1] = (&(prod7[46:36] | ~mask6_q)) && (&prod7[35:24]);
+    mand7[0] = mand7[1] && prod7[23];
+    rp7[1]   = prod7[23] && ((|prod7[22:12]) || slo6_q || prod7[24]);  // guard, sticky, lsb
+    rp7[0]   = prod7[22] && ((|prod7[21:12]) || slo6_q || prod7[23]);
+  end
+
+  logic [10:0] q7_q;
+  logic        g7_q, p47_7_q;
+  logic [1:0]  mor7_q, mand7_q, rp7_q;
+  logic        zero7_q, neg7_q;
+  logic        ge137_7_q, ge136_7_q, ge126_7_q, ge125_7_q;
+
+  always_ff @(posedge clk_i) begin
+    if (v_q[6]) begin
+      q7_q      <= q7;
+      g7_q      <= g7;
+      mor7_q    <= mor7;
+      mand7_q   <= mand7;
+      p47_7_q   <= prod7[47];
+      rp7_q     <= rp7;
+      zero7_q   <= zero6_q;
+      neg7_q    <= neg6_q;
+      ge137_7_q <= ge137_6_q;
+      ge136_7_q <= ge136_6_q;
+      ge126_7_q <= ge126_6_q;
+      ge125_7_q <= ge125_6_q;
+    end
+  end
+
+  // zp, lo, hi for stage 8: sampled with the data (seven register stages) or held by the caller
+  logic [7:0] zp7_q, lo7_q, hi7_q;
+  if (HOLD_CFG != 0) begin : g_cfg_held
+    assign zp7_q = zp_i;
+    assign lo7_q = lo_i;
+    assign hi7_q = hi_i;
+  end else begin : g_cfg_pipe
+    logic [24*(LAT-1)-1:0] cfg_q;  // {zp, lo, hi} of stage s at [24*(s-1) +: 24]
+    always_ff @(posedge clk_i) begin
+      if (valid_i) cfg_q[0 +: 24] <= {zp_i, lo_i, hi_i};
+      for (int s = 2; s < LAT; s++) begin
+        if (v_q[s-1]) cfg_q[24*(s-1) +: 24] <= cfg_q[24*(s-2) +: 24];
+      end
+    end
+    assign {zp7_q, lo7_q, hi7_q} = cfg_q[24*(LAT-2) +: 24];
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Stage 8: steps 5-7. rnd_p and inc (header); 5a xs + p >= 137: r = 1024; 5c xs + p < 126 or
+  //   step 0: r = 0; else r = Q + inc. With Q', inc' those after 5a/5c and V = Q' ^ s (= -Q' - 1
+  //   when s is set), s r = V + c with c = s ^ inc'. Three adders side by side, each with c as
+  //   its carry-in: y = zp + V + c (steps 6, 7); y < lo: V + c - (lo - zp) - 1 < 0;
+  //   y > hi: (hi - zp) - V - c - 1 < 0. Then y = lo if y < lo, then y = hi if y > hi.
+  // ---------------------------------------------------------------------------------------------
+  logic        mones8, mor8;        // M all ones, M nonzero
+  logic        rnd_p8, inc8, sat8, kill8, cin8;
+  logic [10:0] qe8;
+  logic [11:0] v8;                  // Q' ^ s
+  logic [11:0] tlo8, thi8;          // lo - zp, hi - zp
+  logic [8:0]  ys8_t;               // {A, 1} + {B, c}: A + B + c in the bits above bit 0 (y: its
+  logic [12:0] lt8_t, gt8_t;        //   low 8 bits are enough when lo <= y <= hi; lt, gt: the sign)
+  logic [7:0]  lo_sel;              // y < lo gives lo; hi if lo > hi (the contract has lo <= hi)
+  logic [7:0]  y8_d;
+  logic [24:0] unused_sum8;         // the carry-in bits, and the sums of which only the sign counts
+
+  always_comb begin
+    mor8   = mor7_q[p47_7_q];
+    mones8 = mand7_q[p47_7_q];
+    rnd_p8 = rp7_q[p47_7_q];
+    inc8   = rnd_p8 ? (mones8 ? (g7_q || q7_q[0]) : g7_q) : (g7_q && (mor8 || q7_q[0]));
+    sat8   = p47_7_q ? ge136_7_q : ge137_7_q;                        // step 5a
+    kill8  = zero7_q || !(p47_7_q ? ge125_7_q : ge126_7_q);          // step 0, step 5c
+    qe8    = kill8 ? 11'd0 : (sat8 ? SAT : q7_q);
+    cin8   = neg7_q ^ (inc8 && !kill8 && !sat8);
+    v8     = {1'b0, qe8} ^ {12{neg7_q}};
+    tlo8   = {{4{lo7_q[7]}}, lo7_q} - {{4{zp7_q[7]}}, zp7_q};
+    thi8   = {{4{hi7_q[7]}}, hi7_q} - {{4{zp7_q[7]}}, zp7_q};
+    ys8_t  = {zp7_q, 1'b1} + {v8[7:0], cin8};
+    lt8_t  = {v8, 1'b1} + {~tlo8, cin8};
+    gt8_t  = {thi8, 1'b1} + {~v8, !cin8};
+    lo_sel = ($signed(lo7_q) > $signed(hi7_q)) ? hi7_q : lo7_q;
+    if (lt8_t[12]) begin         // y < lo
+      y8_d = lo_sel;
+    end else if (gt8_t[12]) begin  // y > hi
+      y8_d = hi7_q;
+    end else begin
+      y8_d = ys8_t[8:1];
+    end
+    unused_sum8 = {ys8_t[0], lt8_t[11:0], gt8_t[11:0]};
+  end
+
+  logic [7:0] y8_q;
+  always_ff @(posedge clk_i) begin
+    if (v_q[7]) begin
+      y8_q <= y8_d;
+    end
+  end
+
+  assign valid_o = v_q[LAT];
+  assign y_o     = y8_q;
 
 endmodule
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// iCEBreaker (iCE40 UP5K, SG48) pin-level top: the 12 MHz oscillator through SB_PLL40_PAD to the
-// core clock, a power-on/button reset, pb_board (core + SPRAM host memory + UART bridge) on the
+// iCEBreaker (iCE40 UP5K, SG48) pin-level top: the 12 MHz oscillator through SB_PLL40_PAD (or
+// directly, USE_PLL = 0: the PLL makes 16 MHz and more) to the core clock, a power-on/button reset, pb_board (core + SPRAM host memory + UART bridge) on the
 // FTDI serial port, two LEDs. Pins: icebreaker.pcf. Synthesized by fpga/flow.sh (docs/fpga.md).
 `default_nettype none
 
@@ -11,6 +11,7 @@ module pb_icebreaker #(
   parameter longint HOST_BYTES = 64'd131072,
   parameter int CLKS_PER_BIT   = 10,        // core clock / baud rate (30 MHz / 3 Mbaud)
   parameter int TIMEOUT_CYCLES = 150000,    // bridge inter-byte timeout (5 ms at 30 MHz)
+  parameter int USE_PLL        = 1,         // 0: the core runs at the oscillator's 12 MHz
   // SB_PLL40_PAD: f = 12 MHz * (DIVF + 1) / (2^DIVQ * (DIVR + 1)) (icepll; fpga/flow.sh computes them)
   parameter int DIVR           = 0,
   parameter int DIVF           = 79,
@@ -25,28 +26,33 @@ module pb_icebreaker #(
   output logic LEDG_N     // green: the core runs a program
 );
   logic clk, locked;
-  SB_PLL40_PAD #(
-    .FEEDBACK_PATH("SIMPLE"),
-    .DIVR(4'(DIVR)),
-    .DIVF(7'(DIVF)),
-    .DIVQ(3'(DIVQ)),
-    .FILTER_RANGE(3'(FILTER_RANGE))
-  ) u_pll (
-    .PACKAGEPIN(CLK),
-    .PLLOUTGLOBAL(clk),
-    .PLLOUTCORE(),
-    .LOCK(locked),
-    .RESETB(1'b1),
-    .BYPASS(1'b0),
-    .EXTFEEDBACK(1'b0),
-    .DYNAMICDELAY(8'd0),
-    .LATCHINPUTVALUE(1'b0),
-    .SDI(1'b0),
-    .SCLK(1'b0),
-    .SDO()
-  );
+  if (USE_PLL != 0) begin : g_pll
+    SB_PLL40_PAD #(
+      .FEEDBACK_PATH("SIMPLE"),
+      .DIVR(4'(DIVR)),
+      .DIVF(7'(DIVF)),
+      .DIVQ(3'(DIVQ)),
+      .FILTER_RANGE(3'(FILTER_RANGE))
+    ) u_pll (
+      .PACKAGEPIN(CLK),
+      .PLLOUTGLOBAL(clk),
+      .PLLOUTCORE(),
+      .LOCK(locked),
+      .RESETB(1'b1),
+      .BYPASS(1'b0),
+      .EXTFEEDBACK(1'b0),
+      .DYNAMICDELAY(8'd0),
+      .LATCHINPUTVALUE(1'b0),
+      .SDI(1'b0),
+      .SCLK(1'b0),
+      .SDO()
+    );
+  end else begin : g_osc
+    assign clk    = CLK;     // nextpnr puts it on a global buffer
+    assign locked = 1'b1;
+  end
 
-  // Reset: asserted until the PLL has been locked for 255 cycles, and while the button is pressed
+  // Reset: asserted until the PLL has been locked for 255 cycles (without it: 255 cycles), and while the button is pressed
   // (both sampled in the core clock domain; registers power up 0 on the iCE40).
   logic [1:0] btn_q;
   logic [7:0] por_q;

@@ -19,7 +19,7 @@
 #include "protobrain/pbin.h"
 
 #define PB_TM_FETCH_DEPTH 4 /* instruction queue entries, including requests in flight */
-#define PB_TM_RQ_LATENCY 4  /* requantization pipeline: input to output, cycles */
+#define PB_TM_RQ_LATENCY 8  /* requantization pipeline: input to output, cycles */
 
 /* Requantizer lane groups: an ACTIVATE row goes through the lanes in N / rq_lanes cycles. */
 static inline int64_t pb_tm_rq_groups(const pb_hw_t *hw) { return (int64_t)(hw->n / pb_hw_rq_lanes(hw)); }

@@ -35,7 +35,7 @@ for n in 4 16; do
   if "$VERILATOR" --lint-only -Wall -Irtl -Ifpga/rtl --top-module pb_board -GN=$n $RTL $FRTL > "$LOG/lint_board_n$n.txt" 2>&1
   then ok; else bad "verilator -Wall lint of pb_board at N=$n" "$LOG/lint_board_n$n.txt"; fi
 done
-for m in pb_uart_rx pb_uart_tx pb_crc16 pb_frame_rx pb_frame_tx pb_uart_bridge pb_host_ram pb_host_mem; do
+for m in pb_uart_rx pb_uart_tx pb_crc16 pb_uart_bridge pb_host_ram pb_host_mem; do
   if "$VERILATOR" --lint-only -Wall -Ifpga/rtl --top-module $m $FRTL > "$LOG/lint_$m.txt" 2>&1
   then ok; else bad "verilator -Wall lint of $m alone" "$LOG/lint_$m.txt"; fi
 done

@@ -34,6 +34,7 @@ static const int N = PB_N;
 #define PB_RQ_LANES PB_N
 #endif
 static const int RQ_G = PB_N / PB_RQ_LANES;   // requantizer lane groups per row
+static const int RQ_LAT = 8;                  // requantizer latency, input to output (docs/timing.md)
 static const uint32_t ROWS16 = 65536;   // the unit's 16-bit on-chip addresses: any row is legal here
 static const uint64_t HOST = 1ull << 31; // the largest host memory of docs/architecture.md
 
@@ -199,10 +200,10 @@ static Exp expect(const Instr &x, const HostMem &host, const std::vector<int32_t
         w.d[c] = (uint8_t)y;
         (y == cfg->lo ? g_act_lo : y == cfg->hi ? g_act_hi : g_act_mid)++;
       }
-      w.at = (int64_t)(r + 1) * (f.pool + RQ_G - 1) + 4;
+      w.at = (int64_t)(r + 1) * (f.pool + RQ_G - 1) + RQ_LAT;
       e.spw.push_back(w);
     }
-    e.dur = (int64_t)f.rows * (f.pool + RQ_G - 1) + 5;
+    e.dur = (int64_t)f.rows * (f.pool + RQ_G - 1) + RQ_LAT + 1;
     break;
   default:
     break;

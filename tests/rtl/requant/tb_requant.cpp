@@ -26,7 +26,7 @@ extern "C" {
 
 namespace {
 
-constexpr int LATENCY = 4;
+constexpr int LATENCY = 8;
 constexpr long N_RANDOM = 4000000;  // per random group
 
 // ---- PRNG: splitmix64, as tests/unit/test_requant.c ----
@@ -155,7 +155,7 @@ class Bench {
   }
 
  private:
-  static constexpr unsigned HIST = 8;  // > LATENCY
+  static constexpr unsigned HIST = 16;  // > LATENCY
   std::unique_ptr<Vpb_requant> top_;
   Slot hist_[HIST];
   uint64_t cycle_ = 0;  // cycles completed; the outputs now belong to cycle cycle_

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Icarus smoke test of pb_requant: 32 hand-checked vectors (each value worked out on paper and
 // confirmed with pb_requant() in C), fed back-to-back and then one at a time; valid_o must follow
-// valid_i exactly 4 cycles later. Prints "# tb_requant_iv: P passed, F failed" (one case per vector,
+// valid_i exactly 8 cycles later. Prints "# tb_requant_iv: P passed, F failed" (one case per vector,
 // plus reset and latency). Built with -DPB_NETLIST it tests the iCE40 netlist from Yosys instead.
 // Simulation only (initial blocks, delays): iverilog -g2012 tb_requant_iv.sv pb_requant.sv; vvp.
 
@@ -15,7 +15,7 @@ module tb_requant_iv;
 `else
   localparam NAME = "tb_requant_iv";
 `endif
-  localparam int LATENCY = 4;
+  localparam int LATENCY = 8;
   localparam int NV = 32;        // vectors
   localparam int NC = 512;       // cycles recorded
 
