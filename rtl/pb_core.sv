@@ -148,8 +148,8 @@ module pb_core #(
   // PROG_LEN do not change while the core runs and are written at least one cycle before the
   // start, so the limit is computed one cycle late (a register, not a path into the fetcher).
   logic [PCW-1:0] limit_q, limit_d, avail;
-  logic           head_valid, exhausted, pop;
-  logic [127:0]   head;
+  logic           head_valid, exhausted, pop, head_load;
+  logic [127:0]   head, next_head;
   logic [PCW-1:0] head_pc, fetch_pc;
   // (as constant comparisons and PCW-bit arithmetic: a program length at or above 2^PCW exceeds
   // every avail)
@@ -168,28 +168,76 @@ module pb_core #(
     .prog_addr_i(prog_addr_q), .limit_i(limit_q), .pop_i(pop),
     .if_req_valid_o(if_req_valid_o), .if_req_addr_o(if_req_addr_o), .if_req_ready_i(if_req_ready_i),
     .if_rsp_valid_i(if_rsp_valid_i), .if_rsp_data_i(if_rsp_data_i),
-    .head_valid_o(head_valid), .head_o(head), .head_pc_o(head_pc), .exhausted_o(exhausted),
+    .head_valid_o(head_valid), .head_o(head), .head_pc_o(head_pc), .head_load_o(head_load),
+    .next_head_o(next_head), .exhausted_o(exhausted),
     .fetch_pc_o(fetch_pc)
   );
 
   // ---- decode ----
+  // on-chip footprints (scratchpad, accumulator rows) need OW bits (see the interlocks)
+  localparam int SPW = $clog2(SP_ROWS + 1);
+  localparam int ACW = $clog2(ACC_ROWS + 1);
+  localparam int OW  = (SPW > ACW) ? SPW : ACW;
+  // Pre-decode: the checks and the footprints (the adders of the range ends) of the word that
+  // becomes the head are computed in the cycle before and registered next to the head (u_dec_nx
+  // on the fetcher's next_head, loaded with the head), so the issue decision starts from
+  // registers. The decode depends only on the word and on PROG_ADDR/PROG_LEN, which do not change
+  // while the core runs. The fields the units take at the start are slices of the head (u_dec: its
+  // checks and footprints are unused and removed by synthesis).
   logic [7:0]  op, sp_col, cols, zp, lo, hi;
-  logic [3:0]  derr;
-  logic [1:0]  unit, rd_mem, wr_mem;
+  logic [3:0]  derr, derr_d;
+  logic [1:0]  unit, rd_mem, wr_mem, unit_d, rd_mem_d, wr_mem_d;
+  logic [OW-1:0] rd_lo, rd_hi, wr_lo, wr_hi;
   logic [15:0] sp_addr, rows, acc_addr, pool_stride;
   logic [23:0] host_stride;
   logic [31:0] host_addr;
   logic        acc_flag;
   logic [4:0]  pool;
-  logic [FW-1:0] rd_lo, rd_hi, wr_lo, wr_hi, host_lo, host_hi;
+  logic [FW-1:0] host_lo, host_hi, host_hi_d;
+  /* verilator lint_off UNUSEDSIGNAL */  // u_dec gives the fields, u_dec_nx the checks and footprints
+  logic [7:0]  nx_op, nx_sp_col, nx_cols, nx_zp, nx_lo, nx_hi;
+  logic [15:0] nx_sp_addr, nx_rows, nx_acc_addr, nx_pool_stride;
+  logic [23:0] nx_host_stride;
+  logic [31:0] nx_host_addr;
+  logic        nx_acc_flag;
+  logic [4:0]  nx_pool;
+  logic [3:0]  hd_err;
+  logic [1:0]  hd_unit, hd_rd_mem, hd_wr_mem;
+  logic [FW-1:0] hd_rd_lo, hd_rd_hi, hd_wr_lo, hd_wr_hi, hd_host_lo, hd_host_hi;
+  logic [FW-1:0] rd_lo_d, rd_hi_d, wr_lo_d, wr_hi_d, host_lo_d;   // on-chip ranges: the low OW bits
+  /* verilator lint_on UNUSEDSIGNAL */
+  pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES), .FW(FW)) u_dec_nx (
+    .instr_i(next_head), .prog_addr_i(prog_addr_q), .prog_len_i(prog_len_q),
+    .op_o(nx_op), .err_o(derr_d), .unit_o(unit_d),
+    .sp_col_o(nx_sp_col), .cols_o(nx_cols), .sp_addr_o(nx_sp_addr), .rows_o(nx_rows),
+    .host_stride_o(nx_host_stride), .host_addr_o(nx_host_addr), .acc_addr_o(nx_acc_addr),
+    .acc_flag_o(nx_acc_flag), .pool_o(nx_pool), .pool_stride_o(nx_pool_stride), .zp_o(nx_zp), .lo_o(nx_lo),
+    .hi_o(nx_hi),
+    .rd_mem_o(rd_mem_d), .rd_lo_o(rd_lo_d), .rd_hi_o(rd_hi_d), .wr_mem_o(wr_mem_d), .wr_lo_o(wr_lo_d),
+    .wr_hi_o(wr_hi_d), .host_lo_o(host_lo_d), .host_hi_o(host_hi_d)
+  );
+  // Registered next to the head: the error code, the unit, the footprint memories, the host
+  // range's end (host_hi, FW bits) and the on-chip ranges in OW bits (rd_lo .. wr_hi: meaningful
+  // when their memory is the scratchpad or the accumulator; a host range is host_lo .. host_hi).
+  // host_lo is the head's host address, a slice of the head.
+  always_ff @(posedge clk_i) begin
+    if (head_load) begin
+      derr    <= derr_d;
+      unit    <= unit_d;
+      rd_mem  <= rd_mem_d; rd_lo <= rd_lo_d[OW-1:0]; rd_hi <= rd_hi_d[OW-1:0];
+      wr_mem  <= wr_mem_d; wr_lo <= wr_lo_d[OW-1:0]; wr_hi <= wr_hi_d[OW-1:0];
+      host_hi <= host_hi_d;
+    end
+  end
+  assign host_lo = FW'(host_addr[K-1:0]);
   pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES), .FW(FW)) u_dec (
     .instr_i(head), .prog_addr_i(prog_addr_q), .prog_len_i(prog_len_q),
-    .op_o(op), .err_o(derr), .unit_o(unit),
+    .op_o(op), .err_o(hd_err), .unit_o(hd_unit),
     .sp_col_o(sp_col), .cols_o(cols), .sp_addr_o(sp_addr), .rows_o(rows), .host_stride_o(host_stride),
     .host_addr_o(host_addr), .acc_addr_o(acc_addr), .acc_flag_o(acc_flag), .pool_o(pool),
     .pool_stride_o(pool_stride), .zp_o(zp), .lo_o(lo), .hi_o(hi),
-    .rd_mem_o(rd_mem), .rd_lo_o(rd_lo), .rd_hi_o(rd_hi), .wr_mem_o(wr_mem), .wr_lo_o(wr_lo), .wr_hi_o(wr_hi),
-    .host_lo_o(host_lo), .host_hi_o(host_hi)
+    .rd_mem_o(hd_rd_mem), .rd_lo_o(hd_rd_lo), .rd_hi_o(hd_rd_hi), .wr_mem_o(hd_wr_mem), .wr_lo_o(hd_wr_lo),
+    .wr_hi_o(hd_wr_hi), .host_lo_o(hd_host_lo), .host_hi_o(hd_host_hi)
   );
 
   // ---- units ----
@@ -281,31 +329,26 @@ module pb_core #(
   // (rows <= SP_ROWS, ACC_ROWS for every instruction that issues, and for the head when it can)
   // need OW bits; a footprint kept for a unit whose instructions never touch the host in that
   // direction (LD writes, ST reads, EX reads, the MATMUL box) is stored and compared in OW bits
-  // (SPW, ACW): a comparison only matters when both memories are equal, hence both on-chip.
-  localparam int SPW = $clog2(SP_ROWS + 1);
-  localparam int ACW = $clog2(ACC_ROWS + 1);
-  localparam int OW  = (SPW > ACW) ? SPW : ACW;
+  // (SPW, ACW): a comparison only matters when both memories are equal, hence both on-chip. The
+  // head's host range (host_lo .. host_hi) is compared with the two unit footprints that can be
+  // host ranges (LD reads, ST writes), its on-chip ranges in OW bits with the others.
   logic [1:0]  ld_rd_mem_q, ld_wr_mem_q, st_rd_mem_q, st_wr_mem_q;
   logic [FW-1:0] ld_rd_lo_q, ld_rd_hi_q, st_wr_lo_q, st_wr_hi_q;
   logic [OW-1:0] ld_wr_lo_q, ld_wr_hi_q, st_rd_lo_q, st_rd_hi_q;
   logic [SPW-1:0] ex_rd_lo_q, ex_rd_hi_q;
   logic [ACW-1:0] box_lo_q, box_hi_q;
 
-  function automatic logic ov(input logic [1:0] am, input logic [FW-1:0] alo, input logic [FW-1:0] ahi,
-                              input logic [1:0] bm, input logic [FW-1:0] blo, input logic [FW-1:0] bhi);
-    ov = (am != M_NONE) && (am == bm) && (alo < bhi) && (blo < ahi);
-  endfunction
-  // the same for a second footprint bm that is never a host range
-  /* verilator lint_off UNUSEDSIGNAL */  // the high bits of an on-chip footprint are zero
-  function automatic logic ov_on(input logic [1:0] am, input logic [FW-1:0] alo, input logic [FW-1:0] ahi,
+  // on-chip ranges (OW bits): the head's footprint am against a unit's bm
+  function automatic logic ov_on(input logic [1:0] am, input logic [OW-1:0] alo, input logic [OW-1:0] ahi,
                                  input logic [1:0] bm, input logic [OW-1:0] blo, input logic [OW-1:0] bhi);
-    ov_on = (am != M_NONE) && (am == bm) && (alo[OW-1:0] < bhi) && (blo < ahi[OW-1:0]);
+    ov_on = (am != M_NONE) && (am != M_HOST) && (am == bm) && (alo < bhi) && (blo < ahi);
   endfunction
-  /* verilator lint_on UNUSEDSIGNAL */
 
   logic box_valid, confl_ld, confl_st, confl_ex, confl_box, all_idle, can_issue, head_bad, stopping;
   assign box_valid = ex_busy_mm || ex_inflight;   // MATMUL rows not yet written to the accumulator
-  assign confl_ld  = ld_busy && (ov(wr_mem, wr_lo, wr_hi, ld_rd_mem_q, ld_rd_lo_q, ld_rd_hi_q) ||
+  assign confl_ld  = ld_busy && (((wr_mem == M_HOST) && (ld_rd_mem_q == M_HOST) &&
+                                  (host_lo < ld_rd_hi_q) && (ld_rd_lo_q < host_hi)) ||
+                                 ov_on(wr_mem, wr_lo, wr_hi, ld_rd_mem_q, ld_rd_lo_q[OW-1:0], ld_rd_hi_q[OW-1:0]) ||
                                  ov_on(wr_mem, wr_lo, wr_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q) ||
                                  ov_on(rd_mem, rd_lo, rd_hi, ld_wr_mem_q, ld_wr_lo_q, ld_wr_hi_q));
   // ST writes host memory: the head's host range (read or written) against it, one comparison
@@ -351,12 +394,14 @@ module pb_core #(
 
   always_ff @(posedge clk_i) begin
     if (ld_start) begin
-      ld_rd_mem_q <= rd_mem; ld_rd_lo_q <= rd_lo;          ld_rd_hi_q <= rd_hi;
-      ld_wr_mem_q <= wr_mem; ld_wr_lo_q <= wr_lo[OW-1:0]; ld_wr_hi_q <= wr_hi[OW-1:0];
+      ld_rd_mem_q <= rd_mem;
+      ld_rd_lo_q  <= (rd_mem == M_HOST) ? host_lo : FW'(rd_lo);
+      ld_rd_hi_q  <= (rd_mem == M_HOST) ? host_hi : FW'(rd_hi);
+      ld_wr_mem_q <= wr_mem; ld_wr_lo_q <= wr_lo; ld_wr_hi_q <= wr_hi;
     end
     if (st_start) begin
-      st_rd_mem_q <= rd_mem; st_rd_lo_q <= rd_lo[OW-1:0]; st_rd_hi_q <= rd_hi[OW-1:0];
-      st_wr_mem_q <= wr_mem; st_wr_lo_q <= wr_lo;          st_wr_hi_q <= wr_hi;
+      st_rd_mem_q <= rd_mem; st_rd_lo_q <= rd_lo;   st_rd_hi_q <= rd_hi;     // on-chip
+      st_wr_mem_q <= wr_mem; st_wr_lo_q <= host_lo; st_wr_hi_q <= host_hi;   // the host
     end
     if (ex_start) begin
       ex_rd_lo_q <= rd_lo[SPW-1:0];

@@ -102,17 +102,22 @@ module pb_decode #(
   // when this check decides).
   localparam int PSW = (ACC_ROWS > 1) ? (($clog2(ACC_ROWS) < 16) ? $clog2(ACC_ROWS) : 16) : 1;
   localparam int AEW = ((PSW + 4 > 17) ? PSW + 4 : 17) + 1;
+  // The adds form a tree of depth 3 (the two pairs of pool terms and acc_addr + rows, then the
+  // pairs, then the sum): the decoder's longest path (it runs in the cycle before the word is the
+  // head, pb_core).
   logic [3:0]     pool_m1;
-  logic [PSW+3:0] pool_span;
-  logic [AEW-1:0] acc_end;
+  logic [PSW+3:0] ps, span01, span23, pool_span;
+  logic [AEW-1:0] acc_base, acc_end;
   logic           pool_big, acc_over;
   always_comb begin
     pool_m1   = is_act ? 4'(pool_o - 5'd1) : 4'd0;
-    pool_span = '0;
-    for (int b = 0; b < 4; b++)
-      if (pool_m1[b]) pool_span = pool_span + ((PSW+4)'(pool_stride_o[PSW-1:0]) << b);
+    ps        = (PSW+4)'(pool_stride_o[PSW-1:0]);
+    span01    = (pool_m1[0] ? ps : '0) + (pool_m1[1] ? ps << 1 : '0);
+    span23    = (pool_m1[2] ? ps << 2 : '0) + (pool_m1[3] ? ps << 3 : '0);
+    pool_span = span01 + span23;
     pool_big  = (PSW < 16) && (pool_m1 != 4'd0) && ((32'(pool_stride_o) >> PSW) != 32'd0);
-    acc_end   = AEW'(acca) + AEW'(pool_span) + AEW'(rows);
+    acc_base  = AEW'(acca) + AEW'(rows);
+    acc_end   = acc_base + AEW'(pool_span);
     acc_over  = pool_big || (acc_end > AEW'(ACCR));
   end
 

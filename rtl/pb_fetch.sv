@@ -38,6 +38,8 @@ module pb_fetch #(
   output logic           head_valid_o,
   output logic [127:0]   head_o,
   output logic [PCW-1:0] head_pc_o,
+  output logic           head_load_o,  // the head register loads next_head_o at this clock edge
+  output logic [127:0]   next_head_o,
   output logic           exhausted_o,  // every word up to the limit was fetched and issued
   output logic [PCW-1:0] fetch_pc_o
 );
@@ -71,24 +73,31 @@ module pb_fetch #(
   end
   assign rsp_packed = {rsp_host, if_rsp_data_i[95:64], rsp_rows, rsp_addr, if_rsp_data_i[31:8], rsp_op};
 
-  // unpack the head
-  logic [SW-1:0] hd;
-  logic [15:0]   hd_addr, hd_rows;
-  logic [31:0]   hd_host;
-  if (AW < 15) begin : g_addr_unpack
-    assign hd_addr = {{(16 - AW){hd[28 + AW]}}, hd[28 +: AW]};
-  end else begin : g_addr_unpack_full
-    assign hd_addr = hd[28 +: 16];
-  end
-  if (RCW < 16) begin : g_rows_unpack
-    assign hd_rows = hd[28 + AQ + RCW] ? 16'hffff : 16'(hd[28 + AQ +: RCW]);
-  end else begin : g_rows_unpack_full
-    assign hd_rows = hd[28 + AQ +: 16];
-  end
-  if (HAW < 31) begin : g_host_unpack
-    assign hd_host = {{(32 - HAW){hd[SW - 1]}}, hd[SW - HQ +: HAW]};
-  end else begin : g_host_unpack_full
-    assign hd_host = hd[SW - 32 +: 32];
+  // unpack the head (u = 0) and the word that is the head after the next clock edge when
+  // head_load_o is high (u = 1)
+  logic [SW-1:0]  pk [0:1];
+  logic [127:0]   up [0:1];
+  for (genvar u = 0; u < 2; u++) begin : g_unpack
+    logic [SW-1:0] hd;
+    logic [15:0]   hd_addr, hd_rows;
+    logic [31:0]   hd_host;
+    assign hd = pk[u];
+    if (AW < 15) begin : g_addr_unpack
+      assign hd_addr = {{(16 - AW){hd[28 + AW]}}, hd[28 +: AW]};
+    end else begin : g_addr_unpack_full
+      assign hd_addr = hd[28 +: 16];
+    end
+    if (RCW < 16) begin : g_rows_unpack
+      assign hd_rows = hd[28 + AQ + RCW] ? 16'hffff : 16'(hd[28 + AQ +: RCW]);
+    end else begin : g_rows_unpack_full
+      assign hd_rows = hd[28 + AQ +: 16];
+    end
+    if (HAW < 31) begin : g_host_unpack
+      assign hd_host = {{(32 - HAW){hd[SW - 1]}}, hd[SW - HQ +: HAW]};
+    end else begin : g_host_unpack_full
+      assign hd_host = hd[SW - 32 +: 32];
+    end
+    assign up[u] = {hd_host, hd[28 + AQ + RQ +: 32], hd_rows, hd_addr, hd[4 +: 24], 4'd0, hd[3:0]};
   end
 
   logic [SW-1:0]  data_q [0:DEPTH-1] /* verilator split_var */;
@@ -102,8 +111,9 @@ module pb_fetch #(
   assign pop            = pop_i && head_valid_o;
 
   assign head_valid_o = count_q != 3'd0;
-  assign hd           = data_q[0];
-  assign head_o       = {hd_host, hd[28 + AQ + RQ +: 32], hd_rows, hd_addr, hd[4 +: 24], 4'd0, hd[3:0]};
+  assign pk[0]        = data_q[0];
+  assign head_o       = up[0];
+  assign next_head_o  = up[1];
   assign head_pc_o    = head_pc_q;
   assign exhausted_o  = (fetch_pc_q >= limit_i) && (count_q == 3'd0) && (inflight_q == 3'd0);
   assign fetch_pc_o   = fetch_pc_q;
@@ -130,13 +140,23 @@ module pb_fetch #(
   // entry e: after a pop it holds the next entry's word, or the arriving word if e is the last
   // occupied entry after the shift (count - 1); without a pop it takes the arriving word if it is
   // the first free entry (count). One register per entry (not a memory): a 2:1 multiplexer and an
-  // enable in front of each.
+  // enable in front of each. The multiplexer selects the next entry's word whenever that entry is
+  // occupied (count > e + 1), the arriving word otherwise: the same choice in every case where the
+  // entry loads and keeps a word (a pop with count = e + 1 and no response empties the entry), so
+  // it depends on registers only, not on the pop (the issue decision). Entry 0's input is
+  // next_head_o: the caller can decode it one cycle ahead (head_load_o: entry 0 loads).
   for (genvar e = 0; e < DEPTH; e++) begin : g_entry
     logic take_rsp, load;
+    logic [SW-1:0] nxt;
     assign take_rsp = if_rsp_valid_i && (pop ? (3'(e) + 3'd1 == count_q) : (3'(e) == count_q));
     assign load     = take_rsp || (pop && e + 1 < DEPTH);
+    assign nxt      = (e + 1 < DEPTH && count_q > 3'(e + 1)) ? data_q[(e + 1) % DEPTH] : rsp_packed;
     always_ff @(posedge clk_i) begin
-      if (load) data_q[e] <= take_rsp ? rsp_packed : data_q[(e + 1) % DEPTH];
+      if (load) data_q[e] <= nxt;
+    end
+    if (e == 0) begin : g_head
+      assign pk[1]       = nxt;
+      assign head_load_o = load;
     end
   end
 endmodule
