@@ -63,13 +63,16 @@ module tb_fetch_decode #(
   logic         exhausted;
   logic [23:0]  fetch_pc;
   logic [FW-1:0] host_lo, host_hi;
+  logic         head_load;       // the pre-decode path (pb_core's u_dec_nx) is checked by the co-simulation
+  logic [127:0] next_head;
   /* verilator lint_on UNUSEDSIGNAL */
   pb_fetch #(.PCW(24), .HAW(K), .RCW(RCW), .AW((SAW > AAW) ? SAW : AAW)) u_fetch (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .run_i(1'b1), .prog_addr_i(32'd0),
     .limit_i(24'hffffff), .pop_i(pop_i),
     .if_req_valid_o(if_req_valid_o), .if_req_addr_o(req_addr), .if_req_ready_i(if_req_ready_i),
     .if_rsp_valid_i(if_rsp_valid_i), .if_rsp_data_i(if_rsp_data_i),
-    .head_valid_o(head_valid_o), .head_o(head), .head_pc_o(head_pc_o), .exhausted_o(exhausted),
+    .head_valid_o(head_valid_o), .head_o(head), .head_pc_o(head_pc_o), .head_load_o(head_load),
+    .next_head_o(next_head), .exhausted_o(exhausted),
     .fetch_pc_o(fetch_pc)
   );
 
