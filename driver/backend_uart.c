@@ -13,6 +13,7 @@
 
 #define GAP 32u                            /* unchanged bytes worth sending to save a frame */
 #define DEFAULT_MAX_CYCLES (1ull << 34)    /* watchdog: 24 minutes at 12 MHz */
+#define PB_UART_FILL_CHUNK 4096u           /* bytes per FILL_MEM of the session start's clear */
 
 typedef struct {
   pb_uart_link_t *link;
@@ -247,7 +248,13 @@ int pb_backend_open_uart(const pb_hw_t *hw, const pb_backend_opts_t *opts, pb_ba
   if (match) {
     if (pb_uart_status(link, s, err, errlen)) goto fail;
     if ((s[0] & 3u) == 1 && pb_uart_reset(link, err, errlen)) goto fail;
-    if (pb_uart_fill_mem(link, 0, bhw.host_bytes, 0, err, errlen)) goto fail;
+    /* in pieces, so that each request's reply follows within the timeout also on a slow board
+     * (the simulated board runs at about 10^5-10^6 cycles/s, and FILL_MEM writes one byte per
+     * host-memory access: the whole 128 KiB took seconds on a busy machine) */
+    for (uint32_t a = 0; a < bhw.host_bytes; a += PB_UART_FILL_CHUNK) {
+      uint32_t n = bhw.host_bytes - a < PB_UART_FILL_CHUNK ? bhw.host_bytes - a : PB_UART_FILL_CHUNK;
+      if (pb_uart_fill_mem(link, a, n, 0, err, errlen)) goto fail;
+    }
   }
   pb_backend_t *b = calloc(1, sizeof *b);
   ub_t *u = calloc(1, sizeof *u);
