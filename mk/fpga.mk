@@ -63,7 +63,7 @@ $(NET_V): $(RTL_ALL) mk/fpga.mk
 	  setundef -zero -params t:SB_RAM40_4K; splitnets; write_verilog -noattr $@" > /dev/null 2>&1 \
 	  || (tail -20 $(FPGA_DIR)/netsim/yosys.log; exit 1)
 
-# fpga_vsim NAME, VERILATOR SOURCES AND FLAGS, DEPENDENCIES, VERILATOR BASE FLAGS, C++ FLAGS:
+# fpga_vsim NAME, VERILATOR SOURCES AND FLAGS, DEPENDENCIES, VERILATOR BASE FLAGS, C++ FLAGS, HW LIST:
 # build/fpga/vsim/NAME/{Vpb_core_NAME__ALL.a,vsim.o}
 define fpga_vsim
 $(FPGA_DIR)/vsim/$(1)/Vpb_core_$(1)__ALL.a: $(3)
@@ -73,9 +73,9 @@ $(FPGA_DIR)/vsim/$(1)/Vpb_core_$(1)__ALL.a: $(3)
 
 $(FPGA_DIR)/vsim/$(1)/vsim.o: sim/verilator/vsim.cpp sim/verilator/vsim.h $(FPGA_DIR)/vsim/$(1)/Vpb_core_$(1)__ALL.a
 	$(CXX) $(5) -I$(FPGA_DIR)/vsim/$(1) -Isim/verilator -Iinclude -DVSIM_TOP=Vpb_core_$(1) \
-	  '-DVSIM_HDR="Vpb_core_$(1).h"' -DVSIM_OPS=pb_vsim_$(1) '-DVSIM_NAME="$(1)"' -DVSIM_N=$(word 1,$(ICE40_HW)) \
-	  -DVSIM_SP=$(word 2,$(ICE40_HW)) -DVSIM_ACC=$(word 3,$(ICE40_HW)) -DVSIM_HOST=$(word 4,$(ICE40_HW))u \
-	  -DVSIM_RQ=$(word 5,$(ICE40_HW)) -c $$< -o $$@
+	  '-DVSIM_HDR="Vpb_core_$(1).h"' -DVSIM_OPS=pb_vsim_$(1) '-DVSIM_NAME="$(1)"' -DVSIM_N=$(word 1,$(6)) \
+	  -DVSIM_SP=$(word 2,$(6)) -DVSIM_ACC=$(word 3,$(6)) -DVSIM_HOST=$(word 4,$(6))u \
+	  -DVSIM_RQ=$(word 5,$(6)) -c $$< -o $$@
 
 # the configuration list of the test binaries linked with it
 $(FPGA_DIR)/vsim/$(1)/configs.c: mk/fpga.mk
@@ -101,17 +101,20 @@ $(FPGA_DIR)/tests/$(1)/%: tests/rtl/%.c tests/rtl/cosim_util.h $(FPGA_TESTLIB) $
 	$(CXX) -o $$@ $$@.o $(FPGA_TESTLIB) $(BUILD)/libpbcore.a $$(FPGA_VSIM_$(1)) $(LDLIBS) $(VSIM_LIBS)
 endef
 
-ICE40_GFLAGS := -GN=$(word 1,$(ICE40_HW)) -GSP_ROWS=$(word 2,$(ICE40_HW)) -GACC_ROWS=$(word 3,$(ICE40_HW)) \
-                "-GHOST_BYTES=64'd$(word 4,$(ICE40_HW))" -GRQ_LANES=$(word 5,$(ICE40_HW)) -GCNT_W=$(word 6,$(ICE40_HW))
-$(eval $(call fpga_vsim,ice40,$(ICE40_GFLAGS) $(RTL_SV),$(RTL_ALL),$(VL_FLAGS),$(VL_CXXFLAGS)))
+# Verilator -G flags of a configuration list (N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W)
+hw_gflags = -GN=$(word 1,$(1)) -GSP_ROWS=$(word 2,$(1)) -GACC_ROWS=$(word 3,$(1)) \
+            "-GHOST_BYTES=64'd$(word 4,$(1))" -GRQ_LANES=$(word 5,$(1)) -GCNT_W=$(word 6,$(1))
+$(eval $(call fpga_vsim,ice40,$(call hw_gflags,$(ICE40_HW)) $(RTL_SV),$(RTL_ALL),$(VL_FLAGS),$(VL_CXXFLAGS),$(ICE40_HW)))
+# ecp5: the RTL core with the ULX3S build's parameters (tests/fpga/test_ecp5_rtl.sh)
+$(eval $(call fpga_vsim,ecp5,$(call hw_gflags,$(ECP5_HW)) $(RTL_SV),$(RTL_ALL),$(VL_FLAGS),$(VL_CXXFLAGS),$(ECP5_HW)))
 # the netlist: Yosys's cell models use default port values (NO_ICE40_DEFAULT_ASSIGNMENTS) and a few
 # constructs that Verilator warns about; a combinational loop (UNOPTFLAT) is an error (see ice40net); built
 # without tracing (the trace code of every netlist wire would take most of the build time)
 $(eval $(call fpga_vsim,ice40net,-DNO_ICE40_DEFAULT_ASSIGNMENTS -Wno-fatal -Wno-lint -Wno-style \
   -Werror-UNOPTFLAT -Wno-TIMESCALEMOD $(NET_V) $(ICE40_CELLS),$(NET_V),$(filter-out --trace-fst,$(VL_FLAGS)),\
-  $(subst -DVM_TRACE=1 -DVM_TRACE_FST=1,-DVM_TRACE=0,$(VL_CXXFLAGS))))
+  $(subst -DVM_TRACE=1 -DVM_TRACE_FST=1,-DVM_TRACE=0,$(VL_CXXFLAGS)),$(ICE40_HW)))
 
-FPGA_TESTS := $(foreach c,ice40 ice40net,$(foreach t,test_cosim_random test_cosim_progs,$(FPGA_DIR)/tests/$(c)/$(t)))
+FPGA_TESTS := $(foreach c,ice40 ice40net ecp5,$(foreach t,test_cosim_random test_cosim_progs,$(FPGA_DIR)/tests/$(c)/$(t)))
 TEST_EXTRA += $(FPGA_TESTS)
 
 fpga-netsim: $(FPGA_TESTS) ## build the iCE40 netlist re-simulation and the FPGA configurations' co-simulation tests
