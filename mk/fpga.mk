@@ -18,6 +18,12 @@ ECP5_BAUD  := 1000000
 
 hw_env = N=$(word 1,$(1)) SP_ROWS=$(word 2,$(1)) ACC_ROWS=$(word 3,$(1)) HOST_BYTES=$(word 4,$(1)) \
          RQ_LANES=$(word 5,$(1)) CNT_W=$(word 6,$(1))
+# RQ_LANES must divide N (Yosys does not check it: rtl/pb_core.sv; fpga/flow.sh does for its runs,
+# this for the netlist builds below, which set the parameters themselves)
+lanes_ok = $(if $(shell [ $$(( $(word 1,$(1)) % $(word 5,$(1)) )) = 0 ] 2> /dev/null && echo y),,\
+             $(error mk/fpga.mk: $(2): RQ_LANES=$(word 5,$(1)) is not a divisor of N=$(word 1,$(1))))
+$(call lanes_ok,$(ICE40_HW),ICE40_HW)
+$(call lanes_ok,$(ECP5_HW),ECP5_HW)
 FPGA_SRC := $(RTL_ALL) $(wildcard fpga/rtl/*.sv) fpga/flow.sh fpga/report.py
 
 .PHONY: fpga-ice40 fpga-ice40-shell fpga-ecp5 fpga-netsim
@@ -104,9 +110,10 @@ endef
 # Verilator -G flags of a configuration list (N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W)
 hw_gflags = -GN=$(word 1,$(1)) -GSP_ROWS=$(word 2,$(1)) -GACC_ROWS=$(word 3,$(1)) \
             "-GHOST_BYTES=64'd$(word 4,$(1))" -GRQ_LANES=$(word 5,$(1)) -GCNT_W=$(word 6,$(1))
-$(eval $(call fpga_vsim,ice40,$(call hw_gflags,$(ICE40_HW)) $(RTL_SV),$(RTL_ALL),$(VL_FLAGS),$(VL_CXXFLAGS),$(ICE40_HW)))
+# (they depend on this file too: the configurations are defined here)
+$(eval $(call fpga_vsim,ice40,$(call hw_gflags,$(ICE40_HW)) $(RTL_SV),$(RTL_ALL) mk/fpga.mk,$(VL_FLAGS),$(VL_CXXFLAGS),$(ICE40_HW)))
 # ecp5: the RTL core with the ULX3S build's parameters (tests/fpga/test_ecp5_rtl.sh)
-$(eval $(call fpga_vsim,ecp5,$(call hw_gflags,$(ECP5_HW)) $(RTL_SV),$(RTL_ALL),$(VL_FLAGS),$(VL_CXXFLAGS),$(ECP5_HW)))
+$(eval $(call fpga_vsim,ecp5,$(call hw_gflags,$(ECP5_HW)) $(RTL_SV),$(RTL_ALL) mk/fpga.mk,$(VL_FLAGS),$(VL_CXXFLAGS),$(ECP5_HW)))
 # the netlist: Yosys's cell models use default port values (NO_ICE40_DEFAULT_ASSIGNMENTS) and a few
 # constructs that Verilator warns about; a combinational loop (UNOPTFLAT) is an error (see ice40net); built
 # without tracing (the trace code of every netlist wire would take most of the build time)

@@ -47,9 +47,9 @@ module pb_requant #(
   // while values are in flight (pb_ld_unit does: CONFIG never runs beside an ACTIVATE); saves
   // seven stages of 24 registers. 0: they are sampled with valid_i like the other inputs.
   parameter int HOLD_CFG = 0,
-  // 1: mult_i is used directly where its fraction and exponent are needed (stages 1, 2, 3), so
+  // 1: mult_i is used directly where its fraction and exponent are needed (stages 2, 3, 4), so
   // the caller must hold it while values are in flight (pb_ld_unit does when every column has its
-  // own lane); saves the three stages of 31 registers that carry it. 0: sampled with valid_i.
+  // own lane); saves the 85 registers that carry it (31 + 31 + 23). 0: sampled with valid_i.
   parameter int HOLD_MULT = 0
 ) (
   input  logic        clk_i,

@@ -46,9 +46,14 @@ int main(void) {
     char *body = strchr(hw, '\n');
     body = body ? body + 1 : hw + strlen(hw);
     /* everything before .hw (comments) is dropped; the configuration's .hw replaces it. A program
-     * whose data or code lies beyond this configuration's host memory cannot run on it: skipped
-     * and listed (the assembler says so); any other assembly error is a failure below. */
-    {
+     * written for a larger host memory than this configuration's whose data or code lies beyond
+     * it cannot run here: skipped and listed (the assembler says so); any other assembly error,
+     * and this one for a program written for at most this memory, is a failure below. */
+    unsigned prog_host = 0;
+    const char *hb = strstr(hw, "host_bytes=");
+    const char *eol = strchr(hw, '\n');
+    if (hb && (!eol || hb < eol)) prog_host = (unsigned)strtoul(hb + strlen("host_bytes="), NULL, 0);
+    if (prog_host > ops->hw.host_bytes) {
       char hwl[160], aerr[512];
       cfg_hw_line(ops, hwl, sizeof hwl);
       size_t len = strlen(hwl) + strlen(body) + 1;

@@ -83,12 +83,17 @@ static void put_word(uint32_t *dst, const pb_word_t &w) {
 // The harness is the instruction memory: it accepts requests at random (ready 70%), answers them
 // in order after random delays with the words it has to send, and pops the head at random (50%)
 // while the head is a word queued before the one under test. Its own count of the queue
-// (answered - popped) and of requests in flight is checked against the fetcher every cycle.
+// (answered - popped) and of requests in flight is checked against the fetcher every cycle, every
+// request's address (program address + 16 per word requested), and the head's identity: the
+// fields the queue keeps unpacked ([31:8], [95:64]) equal those of the word the harness expects
+// there (random in the words queued before the one under test).
 static uint64_t fetch_failures, fetch_cycles;
 static std::deque<std::pair<pb_word_t, bool>> to_send;   // (word, under test)
-static std::deque<bool> in_queue;                         // the fetcher's entries: under test?
+static std::deque<std::pair<pb_word_t, bool>> in_queue;  // the fetcher's entries
 static unsigned in_flight;                                // requests accepted, not yet answered
 static uint64_t popped;                                   // = the head's PC
+static uint64_t fired;                                    // requests accepted since the start
+static uint32_t prog_addr;                                // the fetcher's program address
 
 static void fetch_fail(const char *what) {
   if (fetch_failures++ == 0) printf("FAIL fetcher: %s (cycle %" PRIu64 ")\n", what, fetch_cycles);
@@ -101,9 +106,17 @@ static void cycle(bool pop_allowed) {
   if ((bool)dut->head_valid_o != !in_queue.empty()) fetch_fail("head_valid_o differs from the harness's count");
   if (dut->head_valid_o && dut->head_pc_o != (popped & 0xffffff)) fetch_fail("head_pc_o is not the number of pops");
   if (in_queue.size() + in_flight > 4) fetch_fail("more than 4 words queued or requested");
+  if (dut->head_valid_o && !in_queue.empty()) {
+    uint32_t exp[4], got[4];
+    put_word(exp, in_queue.front().first);
+    for (int i = 0; i < 4; i++) got[i] = dut->head_o[i];
+    if ((exp[0] >> 8) != (got[0] >> 8) || exp[2] != got[2]) fetch_fail("the head is not the word expected there (fields [31:8], [95:64])");
+  }
+  if (dut->if_req_valid_o && dut->if_req_addr_o != (uint32_t)(prog_addr + 16u * fired))
+    fetch_fail("a request's address is not the program address + 16 per word requested");
   bool ready = chance(70);
   bool rsp = in_flight > 0 && !to_send.empty() && chance(60);
-  bool pop = pop_allowed && !in_queue.empty() && !in_queue.front() && chance(50);
+  bool pop = pop_allowed && !in_queue.empty() && !in_queue.front().second && chance(50);
   dut->if_req_ready_i = ready;
   dut->if_rsp_valid_i = rsp;
   if (rsp) put_word(dut->if_rsp_data_i.data(), to_send.front().first);
@@ -114,10 +127,13 @@ static void cycle(bool pop_allowed) {
   dut->clk_i = 1;
   dut->eval();
   fetch_cycles++;
-  if (fire) in_flight++;
+  if (fire) {
+    in_flight++;
+    fired++;
+  }
   if (rsp) {
     in_flight--;
-    in_queue.push_back(to_send.front().second);
+    in_queue.push_back(to_send.front());
     to_send.pop_front();
   }
   if (pop) {
@@ -127,6 +143,9 @@ static void cycle(bool pop_allowed) {
 }
 
 static void fetch_reset() {
+  prog_addr = rnd() & ~15u;
+  fired = 0;
+  dut->fetch_prog_addr_i = prog_addr;
   dut->clk_i = 0;
   dut->rst_ni = 1;
   dut->eval();
@@ -145,14 +164,14 @@ static void fetch_reset() {
 // Queue 0..3 random words and then w; run until w is the head (the word tested before it, at the
 // head on entry, is popped on the way).
 static void fetch_to_head(const pb_word_t &w) {
-  if (!in_queue.empty()) in_queue.front() = false;
+  if (!in_queue.empty()) in_queue.front().second = false;
   for (unsigned k = below(4); k > 0; k--) {
     pb_word_t f;
     for (int i = 0; i < 16; i++) f.bytes[i] = (uint8_t)rnd();
     to_send.push_back({f, false});
   }
   to_send.push_back({w, true});
-  for (int guard = 0; !(dut->head_valid_o && !in_queue.empty() && in_queue.front()); guard++) {
+  for (int guard = 0; !(dut->head_valid_o && !in_queue.empty() && in_queue.front().second); guard++) {
     if (guard > 10000) {
       fetch_fail("the word under test did not reach the head in 10000 cycles");
       fetch_reset();

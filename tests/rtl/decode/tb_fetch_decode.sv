@@ -19,12 +19,15 @@ module tb_fetch_decode #(
   input  logic           rst_ni,
   input  logic           start_i,
   input  logic           pop_i,
+  input  logic [31:0]    fetch_prog_addr_i,   // the fetcher's program address (requests at +16 per word)
   output logic           if_req_valid_o,
+  output logic [31:0]    if_req_addr_o,
   input  logic           if_req_ready_i,
   input  logic           if_rsp_valid_i,
   input  logic [127:0]   if_rsp_data_i,
   output logic           head_valid_o,
   output logic [23:0]    head_pc_o,
+  output logic [127:0]   head_o,              // the unpacked head (the harness checks its raw fields)
   input  logic [31:0]    prog_addr_i,
   input  logic [31:0]    prog_len_i,
   output logic [7:0]     op_o,
@@ -58,8 +61,8 @@ module tb_fetch_decode #(
                        ? $clog2(((SP_ROWS > ACC_ROWS) ? SP_ROWS : ACC_ROWS) + 1) : 16;
 
   logic [127:0] head;
+  assign head_o = head;
   /* verilator lint_off UNUSEDSIGNAL */
-  logic [31:0]  req_addr;
   logic         exhausted;
   logic [23:0]  fetch_pc;
   logic [FW-1:0] host_lo, host_hi;
@@ -67,9 +70,9 @@ module tb_fetch_decode #(
   logic [127:0] next_head;
   /* verilator lint_on UNUSEDSIGNAL */
   pb_fetch #(.PCW(24), .HAW(K), .RCW(RCW), .AW((SAW > AAW) ? SAW : AAW)) u_fetch (
-    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .run_i(1'b1), .prog_addr_i(32'd0),
+    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .run_i(1'b1), .prog_addr_i(fetch_prog_addr_i),
     .limit_i(24'hffffff), .pop_i(pop_i),
-    .if_req_valid_o(if_req_valid_o), .if_req_addr_o(req_addr), .if_req_ready_i(if_req_ready_i),
+    .if_req_valid_o(if_req_valid_o), .if_req_addr_o(if_req_addr_o), .if_req_ready_i(if_req_ready_i),
     .if_rsp_valid_i(if_rsp_valid_i), .if_rsp_data_i(if_rsp_data_i),
     .head_valid_o(head_valid_o), .head_o(head), .head_pc_o(head_pc_o), .head_load_o(head_load),
     .next_head_o(next_head), .exhausted_o(exhausted),
