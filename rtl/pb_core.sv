@@ -182,8 +182,7 @@ module pb_core #(
   // becomes the head are computed in the cycle before and registered next to the head (u_dec_nx
   // on the fetcher's next_head, loaded with the head), so the issue decision starts from
   // registers. The decode depends only on the word and on PROG_ADDR/PROG_LEN, which do not change
-  // while the core runs. The fields the units take at the start are slices of the head (u_dec: its
-  // checks and footprints are unused and removed by synthesis).
+  // while the core runs. The fields the units take at the start are slices of the head (u_fields).
   logic [7:0]  op, sp_col, cols, zp, lo, hi;
   logic [3:0]  derr, derr_d;
   logic [1:0]  unit, rd_mem, wr_mem, unit_d, rd_mem_d, wr_mem_d;
@@ -194,16 +193,13 @@ module pb_core #(
   logic        acc_flag;
   logic [4:0]  pool;
   logic [FW-1:0] host_lo, host_hi, host_hi_d;
-  /* verilator lint_off UNUSEDSIGNAL */  // u_dec gives the fields, u_dec_nx the checks and footprints
+  /* verilator lint_off UNUSEDSIGNAL */  // u_fields gives the fields, u_dec_nx the checks and footprints
   logic [7:0]  nx_op, nx_sp_col, nx_cols, nx_zp, nx_lo, nx_hi;
   logic [15:0] nx_sp_addr, nx_rows, nx_acc_addr, nx_pool_stride;
   logic [23:0] nx_host_stride;
   logic [31:0] nx_host_addr;
   logic        nx_acc_flag;
   logic [4:0]  nx_pool;
-  logic [3:0]  hd_err;
-  logic [1:0]  hd_unit, hd_rd_mem, hd_wr_mem;
-  logic [FW-1:0] hd_rd_lo, hd_rd_hi, hd_wr_lo, hd_wr_hi, hd_host_lo, hd_host_hi;
   logic [FW-1:0] rd_lo_d, rd_hi_d, wr_lo_d, wr_hi_d, host_lo_d;   // on-chip ranges: the low OW bits
   /* verilator lint_on UNUSEDSIGNAL */
   pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES), .FW(FW)) u_dec_nx (
@@ -230,14 +226,10 @@ module pb_core #(
     end
   end
   assign host_lo = FW'(host_addr[K-1:0]);
-  pb_decode #(.N(N), .SP_ROWS(SP_ROWS), .ACC_ROWS(ACC_ROWS), .HOST_BYTES(HOST_BYTES), .FW(FW)) u_dec (
-    .instr_i(head), .prog_addr_i(prog_addr_q), .prog_len_i(prog_len_q),
-    .op_o(op), .err_o(hd_err), .unit_o(hd_unit),
-    .sp_col_o(sp_col), .cols_o(cols), .sp_addr_o(sp_addr), .rows_o(rows), .host_stride_o(host_stride),
-    .host_addr_o(host_addr), .acc_addr_o(acc_addr), .acc_flag_o(acc_flag), .pool_o(pool),
-    .pool_stride_o(pool_stride), .zp_o(zp), .lo_o(lo), .hi_o(hi),
-    .rd_mem_o(hd_rd_mem), .rd_lo_o(hd_rd_lo), .rd_hi_o(hd_rd_hi), .wr_mem_o(hd_wr_mem), .wr_lo_o(hd_wr_lo),
-    .wr_hi_o(hd_wr_hi), .host_lo_o(hd_host_lo), .host_hi_o(hd_host_hi)
+  pb_fields u_fields (
+    .instr_i(head), .op_o(op), .sp_col_o(sp_col), .cols_o(cols), .sp_addr_o(sp_addr), .rows_o(rows),
+    .host_stride_o(host_stride), .host_addr_o(host_addr), .acc_addr_o(acc_addr), .acc_flag_o(acc_flag),
+    .pool_o(pool), .pool_stride_o(pool_stride), .zp_o(zp), .lo_o(lo), .hi_o(hi)
   );
 
   // ---- units ----
@@ -426,7 +418,7 @@ module pb_core #(
   // read can see the counters (a read needs the status first); start clears the counters and drops
   // a pending increment (start is never in a RUN cycle, so there is none to drop). The cycle
   // counter needs no increment register (+1 in every RUN cycle).
-  logic [4:0]  retire_q;                 // {ctl, st, ex-matmul, ex-weights, ld} retired in the cycle
+  logic [4:0]  retire_now, retire_q;     // {ctl, st, ex-matmul, ex-weights, ld} retired in the cycle
   logic [2:0]  retired;                  // instructions retired in the cycle (at most one per unit)
   logic [BW:0] bytes_now, bytes_q_inc;   // DMA bytes of this cycle
   logic        stall_now, stall_q_inc, row_in_q, inc_q;
@@ -434,8 +426,9 @@ module pb_core #(
   assign bytes_now   = (BW+1)'(ld_bytes[BW-1:0]) + (BW+1)'(st_bytes[BW-1:0]);
   assign stall_now   = (if_req_valid_o && !if_req_ready_i) || (rd_req_valid_o && !rd_req_ready_i) ||
                        (wr_req_valid_o && !wr_req_ready_i);
+  assign retire_now = {issue && unit == PB_UNIT_CTL, st_retire, mm_retire, w_retire, ld_retire};
   always_ff @(posedge clk_i) begin
-    retire_q    <= {issue && unit == PB_UNIT_CTL, st_retire, mm_retire, w_retire, ld_retire};
+    retire_q    <= retire_now;
     bytes_q_inc <= bytes_now;
     stall_q_inc <= stall_now;
     row_in_q    <= row_in;
@@ -458,7 +451,7 @@ module pb_core #(
       cfg_err_pc_q <= '0;
     end else begin
       inc_q <= (state_q == S_RUN);
-      if (inc_q && !start) begin
+      if (inc_q) begin   // (a start below clears the counters instead)
         busy_cnt_q <= busy_cnt_q + CNT_W'(row_in_q);
         instr_q    <= instr_q + CNT_W'(retired);
         bytes_q    <= bytes_q + CNT_W'(bytes_q_inc);
@@ -507,7 +500,7 @@ module pb_core #(
   // ---- debug/trace ----
   assign dbg_issue_o     = issue;
   assign dbg_issue_pc_o  = 32'(head_pc);
-  assign dbg_retire_o    = {issue && unit == PB_UNIT_CTL, st_retire, mm_retire, w_retire, ld_retire};
+  assign dbg_retire_o    = retire_now;
   assign dbg_retire_pc_o = {32'(head_pc), 32'(st_pc), 32'(mm_pc), 32'(w_pc), 32'(ld_pc)};
   assign dbg_sp_we_o     = sp_we;
   assign dbg_sp_waddr_o  = sp_waddr;

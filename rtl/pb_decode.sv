@@ -63,25 +63,12 @@ module pb_decode #(
   localparam logic [16:0] ACCR = 17'(ACC_ROWS);
   localparam logic [HK-1:0] HOST = HK'(HOST_BYTES);
   logic [7:0] op;
-  assign op   = instr_i[7:0];
-  assign op_o = op;
-
-  // Field extraction: instructions that share a field share its position (see isa.h).
-  assign sp_col_o      = instr_i[PB_LOAD_SP_COL_LSB +: PB_LOAD_SP_COL_W];
-  assign cols_o        = instr_i[PB_LOAD_COLS_LSB +: PB_LOAD_COLS_W];
-  assign sp_addr_o     = instr_i[PB_LOAD_SP_ADDR_LSB +: PB_LOAD_SP_ADDR_W];
-  assign rows_o        = instr_i[PB_LOAD_ROWS_LSB +: PB_LOAD_ROWS_W];
-  assign host_stride_o = instr_i[PB_LOAD_HOST_STRIDE_LSB +: PB_LOAD_HOST_STRIDE_W];
-  assign host_addr_o   = instr_i[PB_LOAD_HOST_ADDR_LSB +: PB_LOAD_HOST_ADDR_W];
-  assign acc_flag_o    = instr_i[PB_MATMUL_ACC_LSB];
-  assign pool_o        = instr_i[PB_ACTIVATE_POOL_LSB +: PB_ACTIVATE_POOL_W];
-  assign pool_stride_o = instr_i[PB_ACTIVATE_POOL_STRIDE_LSB +: PB_ACTIVATE_POOL_STRIDE_W];
-  assign zp_o          = instr_i[PB_CONFIG_ZP_LSB +: PB_CONFIG_ZP_W];
-  assign lo_o          = instr_i[PB_CONFIG_LO_LSB +: PB_CONFIG_LO_W];
-  assign hi_o          = instr_i[PB_CONFIG_HI_LSB +: PB_CONFIG_HI_W];
-  // acc_addr lives at [47:32] in LOAD_ACC and STORE_ACC, at [79:64] in MATMUL and ACTIVATE
-  assign acc_addr_o = (op == PB_OP_LOAD_ACC || op == PB_OP_STORE_ACC) ? instr_i[PB_LOAD_ACC_ACC_ADDR_LSB +: 16]
-                                                                      : instr_i[PB_MATMUL_ACC_ADDR_LSB +: 16];
+  assign op = op_o;
+  pb_fields u_fields (
+    .instr_i(instr_i), .op_o(op_o), .sp_col_o(sp_col_o), .cols_o(cols_o), .sp_addr_o(sp_addr_o), .rows_o(rows_o),
+    .host_stride_o(host_stride_o), .host_addr_o(host_addr_o), .acc_addr_o(acc_addr_o), .acc_flag_o(acc_flag_o),
+    .pool_o(pool_o), .pool_stride_o(pool_stride_o), .zp_o(zp_o), .lo_o(lo_o), .hi_o(hi_o)
+  );
 
   // On-chip ranges: one scratchpad end (rows, or N for WEIGHTS) and one accumulator end (rows, plus
   // (pool - 1) * pool_stride for ACTIVATE) serve every instruction.

@@ -83,7 +83,7 @@ build_cfg() { # build_cfg NAME N SP ACC HOST
     -GHOST_BYTES="64'd$5" \
     -CFLAGS "-O1 -std=c++17 -I$ROOT/include -I$ROOT/sim -DPB_N=$2 -DPB_SP=$3 -DPB_ACC=$4 -DPB_HOST=${5}ull" \
     -LDFLAGS "$LIB -lprotobuf-c -lopenblas -lm" \
-    --Mdir "$B/$1" -o tb_decode rtl/pb_decode.sv "$ROOT/$SRC/tb_decode.cpp"
+    --Mdir "$B/$1" -o tb_decode rtl/pb_fields.sv rtl/pb_decode.sv "$ROOT/$SRC/tb_decode.cpp"
 }
 # the same harness with the words passing through pb_fetch's packed queue first (tb_fetch_decode.sv)
 FETCH_CONFIGS=("n2" "n4" "n3")
@@ -92,7 +92,7 @@ build_fetch() { # build_fetch NAME N SP ACC HOST
     -GHOST_BYTES="64'd$5" \
     -CFLAGS "-O1 -std=c++17 -I$ROOT/include -I$ROOT/sim -DPB_VIA_FETCH -DPB_N=$2 -DPB_SP=$3 -DPB_ACC=$4 -DPB_HOST=${5}ull" \
     -LDFLAGS "$LIB -lprotobuf-c -lopenblas -lm" \
-    --Mdir "$B/fetch_$1" -o tb_fetch_decode rtl/pb_fetch.sv rtl/pb_decode.sv "$ROOT/$SRC/tb_fetch_decode.sv" \
+    --Mdir "$B/fetch_$1" -o tb_fetch_decode rtl/pb_fetch.sv rtl/pb_fields.sv rtl/pb_decode.sv "$ROOT/$SRC/tb_fetch_decode.sv" \
     "$ROOT/$SRC/tb_decode.cpp"
 }
 is_fetch_cfg() { local f; for f in "${FETCH_CONFIGS[@]}"; do [ "$f" = "$1" ] && return 0; done; return 1; }
@@ -109,7 +109,7 @@ echo "== lint (verilator --lint-only -Wall, pb_decode standalone)"
 for c in "${CONFIGS[@]}"; do
   set -- $c
   step "lint_pb_decode_$1" "$VERILATOR" --lint-only -Wall -Irtl --top-module pb_decode -GN="$2" \
-    -GSP_ROWS="$3" -GACC_ROWS="$4" -GHOST_BYTES="64'd$5" rtl/pb_decode.sv
+    -GSP_ROWS="$3" -GACC_ROWS="$4" -GHOST_BYTES="64'd$5" rtl/pb_fields.sv rtl/pb_decode.sv
 done
 
 echo "== Verilator harness tb_decode.cpp (seed $PB_SEED, $PB_WORDS words per random group)"
