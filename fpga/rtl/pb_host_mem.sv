@@ -257,20 +257,22 @@ module pb_host_mem #(
   assign even_b = capa0_q ? ram_rdata_i[15:8] : ram_rdata_i[7:0];
   assign odd_b  = capa0_q ? ram_rdata_i[7:0] : ram_rdata_i[15:8];
 
-  // The response is valid in the cycle after the RAM's last word was captured (cap_q), and the RAM
-  // does nothing in that cycle, so its read data still holds that last word (pb_host_ram), and
-  // capa0_q and capslot_q still describe it. The bytes of the other words are kept in a memory
-  // (block RAM: its read data, read every cycle, shows in the response cycle every byte written up
-  // to the cycle before; a byte written in the same cycle is one of the last word's and is taken
-  // from the RAM instead). Only the bytes that can come from an earlier word are used: of a
-  // 16-byte instruction read (its last word is word 7 + a0), bytes 0-13, and byte 14 when a0 = 1
-  // (byte 15 is always in the last word); of a read, bytes 0..N-1 (a byte in the last word when
-  // capslot_q = (k + a0) / 2). The bridge reads one byte: word 0 is its last.
+  // The response is valid in the cycle after the RAM's last word was captured (cap_q); capa0_q and
+  // capslot_q still describe that word then. The last word is kept in a register (lastw_q); the
+  // bytes of the other words in a memory (block RAM: its read data, read every cycle, shows in the
+  // response cycle every byte written up to the cycle before; a byte written in the same cycle is
+  // one of the last word's and is taken from lastw_q instead). Only the bytes that can come from
+  // an earlier word are used: of a 16-byte instruction read (its last word is word 7 + a0), bytes
+  // 0-13, and byte 14 when a0 = 1 (byte 15 is always in the last word); of a read, bytes 0..N-1 (a
+  // byte in the last word when capslot_q = (k + a0) / 2). The bridge reads one byte: word 0 is its
+  // last. (The response comes from registers and block RAM, not from the host RAM's read path.)
   localparam int MB = (N > 15) ? N : 15;   // bytes kept
   (* ram_style = "block", no_rw_check, nomem2reg *)
   logic [MB*8-1:0] rbuf_m [0:1];
   logic [MB*8-1:0] rbuf_q;
+  logic [15:0]     lastw_q;   // {odd, even} byte of the last word captured
   always_ff @(posedge clk_i) begin
+    if (cap_q) lastw_q <= {odd_b, even_b};
     for (int k = 0; k < MB; k++)
       if (cap_q && capslot_q == CW'((k + 32'(capa0_q)) / 2)) rbuf_m[capa0_q][k*8 +: 8] <= (k % 2 == 0) ? even_b : odd_b;
     rbuf_q <= rbuf_m[capa0_q];
@@ -284,13 +286,13 @@ module pb_host_mem #(
   assign if_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_IF);
   assign rd_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_RD);
   assign br_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_BR);
-  assign if_rsp_data_o  = {odd_b, capa0_q ? rbuf_q[14*8 +: 8] : even_b, rbuf_q[14*8-1:0]};
+  assign if_rsp_data_o  = {lastw_q[15:8], capa0_q ? rbuf_q[14*8 +: 8] : lastw_q[7:0], rbuf_q[14*8-1:0]};
   always_comb begin
     for (int k = 0; k < N; k++)
-      rd_rsp_data_o[k*8 +: 8] = (capslot_q == CW'((k + 32'(capa0_q)) / 2)) ? ((k % 2 == 0) ? even_b : odd_b)
+      rd_rsp_data_o[k*8 +: 8] = (capslot_q == CW'((k + 32'(capa0_q)) / 2)) ? ((k % 2 == 0) ? lastw_q[7:0] : lastw_q[15:8])
                                                                            : rbuf_q[k*8 +: 8];
   end
-  assign br_rsp_data_o  = even_b;
+  assign br_rsp_data_o  = lastw_q[7:0];
 endmodule
 
 `default_nettype wire
