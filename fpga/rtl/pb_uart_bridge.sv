@@ -86,6 +86,10 @@ module pb_uart_bridge #(
     .busy_o(u_busy));
 
   // ---- state ----
+  // One-hot in synthesis: Yosys does not re-encode an FSM with a default branch (it takes it for
+  // self-resetting), and the many state tests of the outputs and the datapath are single bits then.
+  // (The default branch only leaves codes that are never reached.)
+  (* fsm_encoding = "one-hot" *)
   state_t        state_q;
   // the request (parsed in S_IDLE, held until its reply ends)
   logic [2:0]    rs_q;         // parser state (R_HUNT .. R_CRC1)
