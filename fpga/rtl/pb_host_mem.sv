@@ -61,7 +61,6 @@ module pb_host_mem #(
   localparam int DB    = (N > 16) ? N : 16;       // longest request, bytes
   localparam int NSLOT = DB / 2 + 1;              // most words one request touches
   localparam int BUFW  = NSLOT * 16;
-  localparam int RB    = DB;                      // response bytes kept (the byte at addr first)
   localparam int CW    = $clog2(NSLOT + 2);
   localparam logic [1:0] P_IF = 2'd0, P_RD = 2'd1, P_WR = 2'd2, P_BR = 2'd3;
   localparam logic [1:0] ST_IDLE = 2'd0, ST_SETUP = 2'd1, ST_RUN = 2'd2;
@@ -74,7 +73,6 @@ module pb_host_mem #(
   logic [CW-1:0]   left_q;      // words still to put into the RAM registers
   logic [CW-1:0]   widx_q;      // index of the next word
   logic            rsp_valid_q;
-  logic [RB*8-1:0] buf_q;       // response byte k = memory byte addr + k
   // the RAM's inputs, registered: word idx_q of the request
   logic            en_q, rwe_q;
   logic [1:0]      be_q;
@@ -258,9 +256,26 @@ module pb_host_mem #(
   logic [7:0] even_b, odd_b;
   assign even_b = capa0_q ? ram_rdata_i[15:8] : ram_rdata_i[7:0];
   assign odd_b  = capa0_q ? ram_rdata_i[7:0] : ram_rdata_i[15:8];
+
+  // The response is valid in the cycle after the RAM's last word was captured (cap_q); capa0_q and
+  // capslot_q still describe that word then. The last word is kept in a register (lastw_q); the
+  // bytes of the other words in a memory (block RAM: its read data, read every cycle, shows in the
+  // response cycle every byte written up to the cycle before; a byte written in the same cycle is
+  // one of the last word's and is taken from lastw_q instead). Only the bytes that can come from
+  // an earlier word are used: of a 16-byte instruction read (its last word is word 7 + a0), bytes
+  // 0-13, and byte 14 when a0 = 1 (byte 15 is always in the last word); of a read, bytes 0..N-1 (a
+  // byte in the last word when capslot_q = (k + a0) / 2). The bridge reads one byte: word 0 is its
+  // last. (The response comes from registers and block RAM, not from the host RAM's read path.)
+  localparam int MB = (N > 15) ? N : 15;   // bytes kept
+  (* ram_style = "block", no_rw_check, nomem2reg *)
+  logic [MB*8-1:0] rbuf_m [0:1];
+  logic [MB*8-1:0] rbuf_q;
+  logic [15:0]     lastw_q;   // {odd, even} byte of the last word captured
   always_ff @(posedge clk_i) begin
-    for (int k = 0; k < RB; k++)
-      if (cap_q && capslot_q == CW'((k + 32'(capa0_q)) / 2)) buf_q[k*8 +: 8] <= (k % 2 == 0) ? even_b : odd_b;
+    if (cap_q) lastw_q <= {odd_b, even_b};
+    for (int k = 0; k < MB; k++)
+      if (cap_q && capslot_q == CW'((k + 32'(capa0_q)) / 2)) rbuf_m[capa0_q][k*8 +: 8] <= (k % 2 == 0) ? even_b : odd_b;
+    rbuf_q <= rbuf_m[capa0_q];
   end
 
   assign if_req_ready_o = ready && (port_q == P_IF) && if_req_valid_i;
@@ -268,14 +283,16 @@ module pb_host_mem #(
   assign wr_req_ready_o = ready && (port_q == P_WR) && wr_req_valid_i;
   assign br_req_ready_o = ready && (port_q == P_BR) && br_req_valid_i;
 
-  logic [RB*8-1:0] rsp;
-  assign rsp            = buf_q;
   assign if_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_IF);
   assign rd_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_RD);
   assign br_rsp_valid_o = rsp_valid_q && (rsp_port_q == P_BR);
-  assign if_rsp_data_o  = rsp[127:0];
-  assign rd_rsp_data_o  = rsp[N*8-1:0];
-  assign br_rsp_data_o  = rsp[7:0];
+  assign if_rsp_data_o  = {lastw_q[15:8], capa0_q ? rbuf_q[14*8 +: 8] : lastw_q[7:0], rbuf_q[14*8-1:0]};
+  always_comb begin
+    for (int k = 0; k < N; k++)
+      rd_rsp_data_o[k*8 +: 8] = (capslot_q == CW'((k + 32'(capa0_q)) / 2)) ? ((k % 2 == 0) ? lastw_q[7:0] : lastw_q[15:8])
+                                                                           : rbuf_q[k*8 +: 8];
+  end
+  assign br_rsp_data_o  = lastw_q[7:0];
 endmodule
 
 `default_nettype wire

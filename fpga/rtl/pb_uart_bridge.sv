@@ -86,6 +86,10 @@ module pb_uart_bridge #(
     .busy_o(u_busy));
 
   // ---- state ----
+  // One-hot in synthesis: Yosys does not re-encode an FSM with a default branch (it takes it for
+  // self-resetting), and the many state tests of the outputs and the datapath are single bits then.
+  // (The default branch only leaves codes that are never reached.)
+  (* fsm_encoding = "one-hot" *)
   state_t        state_q;
   // the request (parsed in S_IDLE, held until its reply ends)
   logic [2:0]    rs_q;         // parser state (R_HUNT .. R_CRC1)
@@ -140,7 +144,12 @@ module pb_uart_bridge #(
   logic [7:0] tbyte;
   pb_crc16 u_crc (.crc_i(crc_q), .data_i(idle ? b : tbyte), .crc_o(crc_next));
 
-  // the frame buffer: payload byte j at address j mod 2^FW; registered read at bi_q
+  // the frame buffer: payload byte j at address j mod 2^FW; registered read at bi_q. Bytes are
+  // written only in S_IDLE and read data is used only from S_WMEM, S_LD and S_T_PUSH on, at least
+  // three cycles after the last write (the CRC's two bytes and S_CHK1, S_CHK2, S_DECIDE come
+  // between): what a read in the cycle of a write to its address returns is never used
+  // (no_rw_check: Yosys need not add logic that makes it the old byte).
+  (* no_rw_check *)
   logic [7:0] buf_q [0:(1<<FW)-1];
   logic [7:0] rdata_q;
   always_ff @(posedge clk_i) begin
