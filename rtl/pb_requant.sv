@@ -67,12 +67,15 @@ module pb_requant #(
 
   localparam int LAT = 8;
 
-  // xs limits (xb = xs + prod[47] = x + 127, docs/arithmetic.md step 5):
-  //   x >= 10 (saturate, 5a):  xb >= 137;  x >= -1 (round, 5b): xb >= 126, else r = 0 (5c).
-  localparam logic [8:0] XB_SAT  = 9'd137;
+  // xs limits (xb = xs + prod[47] = x + 127, docs/arithmetic.md step 5). Saturation: sat()
+  // limits r to 1024, but zp + r is then clamped to [lo, hi] within [-128, 127] with
+  // -128 <= zp <= 127, so every |r| >= 256 gives the same y as 1024 (hi, or lo when negative):
+  // the lane saturates r to 256 from x >= 8 on (products of 2^8 or more), and r <= 256 below.
+  //   x >= 8 (saturate):  xb >= 135;  x >= -1 (round, 5b): xb >= 126, else r = 0 (5c).
+  localparam logic [8:0] XB_SAT  = 9'd135;
   localparam logic [8:0] XB_HALF = 9'd126;
-  localparam logic [8:0] XS_JD0  = 9'd136;  // jd = D - 37 = 136 - xs, 0 .. 11 when used
-  localparam logic [10:0] SAT    = 11'd1024;
+  localparam logic [8:0] XS_JD0  = 9'd134;  // jd = D - 39 = 134 - xs, 0 .. 9 when used
+  localparam logic [8:0] SAT     = 9'd256;
 
   // ---- valid pipeline ----
   logic [LAT:1] v_q;
@@ -198,8 +201,8 @@ module pb_requant #(
   // Stage 4: step 2, round: sig_a = {pow2, norm[31:8]} + rnd, 2^23 .. 2^24 in 25 bits (norm == 0,
   //   the power of two, is sig_a = 2^24; its rnd is 0). The multiplier operands: sig_a as
   //   ah = sig_a[24:16], al = sig_a[15:0]; m = {1, frac(m)} as mh = m[23:16], ml = m[15:0]. From xs:
-  //   the range flags (with p = prod[47]: saturate if xs + p >= 137, round if xs + p >= 126) and
-  //   jd = 136 - xs.
+  //   the range flags (with p = prod[47]: saturate if xs + p >= 135, round if xs + p >= 126) and
+  //   jd = 134 - xs.
   // ---------------------------------------------------------------------------------------------
   logic        pow2_4;    // |a| = 2^k, a < 0: norm overflowed to 0 (or zero: r = 0 anyway)
   logic        rnd4;
@@ -234,7 +237,7 @@ module pb_requant #(
   end
 
   logic        zero4_q, neg4_q;
-  logic        ge137_4_q, ge136_4_q, ge126_4_q, ge125_4_q;
+  logic        gsat0_4_q, gsat1_4_q, ge126_4_q, ge125_4_q;
   logic [3:0]  jd4_q;
   logic [8:0]  jd4_d;
   logic [4:0]  unused_jd;      // jd4_d[8:4] are 0 whenever jd is used
@@ -245,8 +248,8 @@ module pb_requant #(
     if (v_q[3]) begin
       zero4_q   <= zero3_q;
       neg4_q    <= neg3_q;
-      ge137_4_q <= xs3_q >= XB_SAT;
-      ge136_4_q <= xs3_q >= XB_SAT - 9'd1;
+      gsat0_4_q <= xs3_q >= XB_SAT;
+      gsat1_4_q <= xs3_q >= XB_SAT - 9'd1;
       ge126_4_q <= xs3_q >= XB_HALF;
       ge125_4_q <= xs3_q >= XB_HALF - 9'd1;
       jd4_q     <= jd4_d[3:0];
@@ -262,7 +265,7 @@ module pb_requant #(
   logic [23:0] p2_5_q;           // al mh
   logic [31:0] p0_5_q;           // al ml
   logic        zero5_q, neg5_q;
-  logic        ge137_5_q, ge136_5_q, ge126_5_q, ge125_5_q;
+  logic        gsat0_5_q, gsat1_5_q, ge126_5_q, ge125_5_q;
   logic [3:0]  jd5_q;
   logic        unused_p3;
   assign p3_5      = {8'd0, ah5_q} * {9'd0, mh5};
@@ -279,8 +282,8 @@ module pb_requant #(
     if (v_q[4]) begin
       zero5_q   <= zero4_q;
       neg5_q    <= neg4_q;
-      ge137_5_q <= ge137_4_q;
-      ge136_5_q <= ge136_4_q;
+      gsat0_5_q <= gsat0_4_q;
+      gsat1_5_q <= gsat1_4_q;
       ge126_5_q <= ge126_4_q;
       ge125_5_q <= ge125_4_q;
       jd5_q     <= jd4_q;
@@ -296,59 +299,59 @@ module pb_requant #(
   assign ph6 = {p3_5_q, p0_5_q[31:16]} + {7'd0, p1_5_q} + {8'd0, p2_5_q};
   logic [47:16] prod6_q;
   logic        slo6_q;           // |prod[15:0]
-  logic [11:0] oh6_q;            // oh6_q[jd] = 1
-  logic [46:36] mask6_q;         // bit b set for b <= 35 + jd (M always holds bits 35 .. 24)
+  logic [9:0]  oh6_q;            // oh6_q[jd] = 1
+  logic [46:38] mask6_q;         // bit b set for b <= 37 + jd (M always holds bits 37 .. 24)
   logic        zero6_q, neg6_q;
-  logic        ge137_6_q, ge136_6_q, ge126_6_q, ge125_6_q;
+  logic        gsat0_6_q, gsat1_6_q, ge126_6_q, ge125_6_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[5]) begin
       prod6_q <= ph6;
       slo6_q  <= |p0_5_q[15:0];
-      for (int i = 0; i < 12; i++) oh6_q[i] <= (jd5_q == 4'(i));
-      for (int b = 36; b <= 46; b++) mask6_q[b] <= (32'(jd5_q) + 32'd35 >= 32'(b));
+      for (int i = 0; i < 10; i++) oh6_q[i] <= (jd5_q == 4'(i));
+      for (int b = 38; b <= 46; b++) mask6_q[b] <= (32'(jd5_q) + 32'd37 >= 32'(b));
       zero6_q   <= zero5_q;
       neg6_q    <= neg5_q;
-      ge137_6_q <= ge137_5_q;
-      ge136_6_q <= ge136_5_q;
+      gsat0_6_q <= gsat0_5_q;
+      gsat1_6_q <= gsat1_5_q;
       ge126_6_q <= ge126_5_q;
       ge125_6_q <= ge125_5_q;
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 7: with D = 37 + jd: Q = prod[D+10:D], g = prod[D-1]; for both values of t = 23 +
+  // Stage 7: with D = 39 + jd: Q = prod[D+7:D] (Q < 2^8), g = prod[D-1]; for both values of t = 23 +
   //   prod[47] (index 1: t = 24, 0: t = 23), the OR and AND of M = prod[D-2:t] and the f32()
   //   rounding increment rnd_p.
   // ---------------------------------------------------------------------------------------------
   logic [47:0] prod7;
-  logic [58:0] prod7_x;          // prod with zeros above bit 47 for the quotient select
-  logic [10:0] q7;
+  logic [55:0] prod7_x;          // prod with zeros above bit 47 for the quotient select
+  logic [7:0]  q7;
   logic        g7;
   logic [1:0]  mor7, mand7, rp7;   // [1]: t = 24, [0]: t = 23
 
   always_comb begin
     prod7   = {prod6_q, 16'd0};
-    prod7_x = {11'd0, prod7};
+    prod7_x = {8'd0, prod7};
     q7 = '0;
     g7 = 1'b0;
-    for (int j = 0; j < 12; j++) begin
-      q7 = q7 | (prod7_x[37 + j +: 11] & {11{oh6_q[j]}});
-      g7 = g7 | (prod7_x[36 + j] & oh6_q[j]);
+    for (int j = 0; j < 10; j++) begin
+      q7 = q7 | (prod7_x[39 + j +: 8] & {8{oh6_q[j]}});
+      g7 = g7 | (prod7_x[38 + j] & oh6_q[j]);
     end
-    mor7[1]  = (|(prod7[46:36] & mask6_q)) || (|prod7[35:24]);
+    mor7[1]  = (|(prod7[46:38] & mask6_q)) || (|prod7[37:24]);
     mor7[0]  = mor7[1] || prod7[23];
-    mand7[1] = (&(prod7[46:36] | ~mask6_q)) && (&prod7[35:24]);
+    mand7[1] = (&(prod7[46:38] | ~mask6_q)) && (&prod7[37:24]);
     mand7[0] = mand7[1] && prod7[23];
     rp7[1]   = prod7[23] && ((|prod7[22:16]) || slo6_q || prod7[24]);  // guard, sticky, lsb
     rp7[0]   = prod7[22] && ((|prod7[21:16]) || slo6_q || prod7[23]);
   end
 
-  logic [10:0] q7_q;
+  logic [7:0]  q7_q;
   logic        g7_q, p47_7_q;
   logic [1:0]  mor7_q, mand7_q, rp7_q;
   logic        zero7_q, neg7_q;
-  logic        ge137_7_q, ge136_7_q, ge126_7_q, ge125_7_q;
+  logic        gsat0_7_q, gsat1_7_q, ge126_7_q, ge125_7_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[6]) begin
@@ -360,8 +363,8 @@ module pb_requant #(
       rp7_q     <= rp7;
       zero7_q   <= zero6_q;
       neg7_q    <= neg6_q;
-      ge137_7_q <= ge137_6_q;
-      ge136_7_q <= ge136_6_q;
+      gsat0_7_q <= gsat0_6_q;
+      gsat1_7_q <= gsat1_6_q;
       ge126_7_q <= ge126_6_q;
       ge125_7_q <= ge125_6_q;
     end
@@ -385,7 +388,7 @@ module pb_requant #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 8: steps 5-7. rnd_p and inc (header); 5a xs + p >= 137: r = 1024; 5c xs + p < 126 or
+  // Stage 8: steps 5-7. rnd_p and inc (header); 5a xs + p >= 135: r = 256 (see XB_SAT); 5c xs + p < 126 or
   //   step 0: r = 0; else r = Q + inc. With Q', inc' those after 5a/5c and V = Q' ^ s (= -Q' - 1
   //   when s is set), s r = V + c with c = s ^ inc'. Three adders side by side, each with c as
   //   its carry-in: y = zp + V + c (steps 6, 7); y < lo: V + c - (lo - zp) - 1 < 0;
@@ -393,39 +396,39 @@ module pb_requant #(
   // ---------------------------------------------------------------------------------------------
   logic        mones8, mor8;        // M all ones, M nonzero
   logic        rnd_p8, inc8, sat8, kill8, cin8;
-  logic [10:0] qe8;
-  logic [11:0] v8;                  // Q' ^ s
-  logic [11:0] tlo8, thi8;          // lo - zp, hi - zp
+  logic [8:0]  qe8;                 // 0 .. 256
+  logic [9:0]  v8;                  // Q' ^ s
+  logic [9:0]  tlo8, thi8;          // lo - zp, hi - zp (the compares' sums are in -512 .. 510)
   logic [8:0]  ys8_t;               // {A, 1} + {B, c}: A + B + c in the bits above bit 0 (y: its
-  logic [12:0] lt8_t, gt8_t;        //   low 8 bits are enough when lo <= y <= hi; lt, gt: the sign)
+  logic [10:0] lt8_t, gt8_t;        //   low 8 bits are enough when lo <= y <= hi; lt, gt: the sign)
   logic [7:0]  lo_sel;              // y < lo gives lo; hi if lo > hi (the contract has lo <= hi)
   logic [7:0]  y8_d;
-  logic [24:0] unused_sum8;         // the carry-in bits, and the sums of which only the sign counts
+  logic [20:0] unused_sum8;         // the carry-in bits, and the sums of which only the sign counts
 
   always_comb begin
     mor8   = mor7_q[p47_7_q];
     mones8 = mand7_q[p47_7_q];
     rnd_p8 = rp7_q[p47_7_q];
     inc8   = rnd_p8 ? (mones8 ? (g7_q || q7_q[0]) : g7_q) : (g7_q && (mor8 || q7_q[0]));
-    sat8   = p47_7_q ? ge136_7_q : ge137_7_q;                        // step 5a
+    sat8   = p47_7_q ? gsat1_7_q : gsat0_7_q;                        // step 5a
     kill8  = zero7_q || !(p47_7_q ? ge125_7_q : ge126_7_q);          // step 0, step 5c
-    qe8    = kill8 ? 11'd0 : (sat8 ? SAT : q7_q);
+    qe8    = kill8 ? 9'd0 : (sat8 ? SAT : {1'b0, q7_q});
     cin8   = neg7_q ^ (inc8 && !kill8 && !sat8);
-    v8     = {1'b0, qe8} ^ {12{neg7_q}};
-    tlo8   = {{4{lo7_q[7]}}, lo7_q} - {{4{zp7_q[7]}}, zp7_q};
-    thi8   = {{4{hi7_q[7]}}, hi7_q} - {{4{zp7_q[7]}}, zp7_q};
+    v8     = {1'b0, qe8} ^ {10{neg7_q}};
+    tlo8   = {{2{lo7_q[7]}}, lo7_q} - {{2{zp7_q[7]}}, zp7_q};
+    thi8   = {{2{hi7_q[7]}}, hi7_q} - {{2{zp7_q[7]}}, zp7_q};
     ys8_t  = {zp7_q, 1'b1} + {v8[7:0], cin8};
     lt8_t  = {v8, 1'b1} + {~tlo8, cin8};
     gt8_t  = {thi8, 1'b1} + {~v8, !cin8};
     lo_sel = ($signed(lo7_q) > $signed(hi7_q)) ? hi7_q : lo7_q;
-    if (lt8_t[12]) begin         // y < lo
+    if (lt8_t[10]) begin         // y < lo
       y8_d = lo_sel;
-    end else if (gt8_t[12]) begin  // y > hi
+    end else if (gt8_t[10]) begin  // y > hi
       y8_d = hi7_q;
     end else begin
       y8_d = ys8_t[8:1];
     end
-    unused_sum8 = {ys8_t[0], lt8_t[11:0], gt8_t[11:0]};
+    unused_sum8 = {ys8_t[0], lt8_t[9:0], gt8_t[9:0]};
   end
 
   logic [7:0] y8_q;
