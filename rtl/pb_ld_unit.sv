@@ -19,7 +19,11 @@ module pb_ld_unit #(
   // and accumulator row addresses (clog2 of SP_ROWS, ACC_ROWS) and row counts (<= max of both)
   parameter int SAW      = 16,
   parameter int AAW      = 16,
-  parameter int RCW      = 16
+  parameter int RCW      = 16,
+  // multipliers per requantizer lane (pb_requant MULS): as many as leave the whole core within
+  // the iCE40 UP5K's eight SB_MAC16 (N * N PEs, one in pb_decode, the lanes), at least three
+  parameter int RQ_MULS  = (N * N + 1 + 6 * RQ_LANES <= 8) ? 6 :
+                           (N * N + 1 + 4 * RQ_LANES <= 8) ? 4 : 3
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -200,7 +204,7 @@ module pb_ld_unit #(
   generate
     for (g = 0; g < L; g++) begin : g_rq
       // czp/clo/chi, and with a lane per column (G = 1) mult_q, do not change during an ACTIVATE
-      pb_requant #(.HOLD_CFG(1), .HOLD_MULT(G == 1 ? 1 : 0)) u_rq (
+      pb_requant #(.HOLD_CFG(1), .HOLD_MULT(G == 1 ? 1 : 0), .MULS(RQ_MULS)) u_rq (
         .clk_i   (clk_i),
         .rst_ni  (rst_ni),
         .valid_i (feed),
