@@ -77,9 +77,8 @@ module pb_requant #(
   // -128 <= zp <= 127, so every |r| >= 256 gives the same y as 1024 (hi, or lo when negative):
   // the lane saturates r to 256 from x >= 8 on (products of 2^8 or more), and r <= 256 below.
   //   x >= 8 (saturate):  xb >= 135;  x >= -1 (round, 5b): xb >= 126, else r = 0 (5c).
-  localparam logic [8:0] XB_SAT  = 9'd135;
-  localparam logic [8:0] XB_HALF = 9'd126;
-  localparam logic [8:0] XS_JD0  = 9'd134;  // jd = D - 39 = 134 - xs, 0 .. 9 when used
+  // Both as ranges of jd = D - 39 = 134 - xs (stage 4), which selects Q for 0 <= jd <= 9.
+  localparam logic [8:0] XS_JD0  = 9'd134;
   localparam logic [8:0] SAT     = 9'd256;
 
   // ---- valid pipeline ----
@@ -233,8 +232,8 @@ module pb_requant #(
   //   in the second case) and slo6, the OR of the bits below (the first case: prod7[15:12] = 0,
   //   and slo6 = |prod[15:0]).
   // Stage 4: step 2, round: pow2 = norm == 0 (the power of two; sig_a = 2^24), rnd. From xs: the
-  //   range flags (with p = prod[47]: saturate if xs + p >= 135, round if xs + p >= 126) and
-  //   jd = 134 - xs.
+  //   range flags (with p = prod[47]: saturate if xs + p >= 135, round if xs + p >= 126, as two
+  //   flags and jd below) and jd = 134 - xs.
   // ---------------------------------------------------------------------------------------------
   logic        pow2_4;    // |a| = 2^k, a < 0: norm overflowed to 0 (or zero: r = 0 anyway)
   assign pow2_4 = !norm4[31];
@@ -376,39 +375,33 @@ module pb_requant #(
     assign prod7        = {prod7_hi[18:1], plo6_q};
   end
 
-  logic        zero4_q, neg4_q;
-  logic        gsat0_4_q, gsat1_4_q, ge126_4_q, ge125_4_q;
+  // The range as two flags and jd: xs >= 135 (jd < 0) saturates whatever p; xs = 134 (jd = 0)
+  // saturates if p; xs = 125 (jd = 9) rounds only if p; xs < 125 (jd > 9) and step 0 give 0.
+  // Stage 7 resolves jd = 0 and jd = 9 with p.
+  logic        neg4_q;
+  logic        sata4_q, killa4_q;  // saturate whatever p; r = 0 whatever p
   logic [3:0]  jd4_q;
-  logic [8:0]  jd4_d;
-  logic [4:0]  unused_jd;      // jd4_d[8:4] are 0 whenever jd is used
-  assign jd4_d     = XS_JD0 - xs3_q;
-  assign unused_jd = jd4_d[8:4];
+  logic [8:0]  jd4_d;          // 134 - xs as a 9-bit signed number (xs <= 285)
+  assign jd4_d = XS_JD0 - xs3_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[3]) begin
-      zero4_q   <= zero3_q;
       neg4_q    <= neg3_q;
-      gsat0_4_q <= xs3_q >= XB_SAT;
-      gsat1_4_q <= xs3_q >= XB_SAT - 9'd1;
-      ge126_4_q <= xs3_q >= XB_HALF;
-      ge125_4_q <= xs3_q >= XB_HALF - 9'd1;
+      sata4_q   <= jd4_d[8];
+      killa4_q  <= zero3_q || (!jd4_d[8] && ((|jd4_d[7:4]) || (jd4_d[3] && (jd4_d[2] || jd4_d[1]))));
       jd4_q     <= jd4_d[3:0];
     end
   end
 
   // Stage 5: the flags and jd.
-  logic        zero5_q, neg5_q;
-  logic        gsat0_5_q, gsat1_5_q, ge126_5_q, ge125_5_q;
+  logic        neg5_q, sata5_q, killa5_q;
   logic [3:0]  jd5_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[4]) begin
-      zero5_q   <= zero4_q;
       neg5_q    <= neg4_q;
-      gsat0_5_q <= gsat0_4_q;
-      gsat1_5_q <= gsat1_4_q;
-      ge126_5_q <= ge126_4_q;
-      ge125_5_q <= ge125_4_q;
+      sata5_q   <= sata4_q;
+      killa5_q  <= killa4_q;
       jd5_q     <= jd4_q;
     end
   end
@@ -416,19 +409,15 @@ module pb_requant #(
   // Stage 6: from jd, a one-hot select and the mask of M's variable part, bits 38 .. D-2.
   logic [9:0]  oh6_q;            // oh6_q[jd] = 1
   logic [46:38] mask6_q;         // bit b set for b <= 37 + jd (M always holds bits 37 .. 24)
-  logic        zero6_q, neg6_q;
-  logic        gsat0_6_q, gsat1_6_q, ge126_6_q, ge125_6_q;
+  logic        neg6_q, sata6_q, killa6_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[5]) begin
       for (int i = 0; i < 10; i++) oh6_q[i] <= (jd5_q == 4'(i));
       for (int b = 38; b <= 46; b++) mask6_q[b] <= (32'(jd5_q) + 32'd37 >= 32'(b));
-      zero6_q   <= zero5_q;
       neg6_q    <= neg5_q;
-      gsat0_6_q <= gsat0_5_q;
-      gsat1_6_q <= gsat1_5_q;
-      ge126_6_q <= ge126_5_q;
-      ge125_6_q <= ge125_5_q;
+      sata6_q   <= sata5_q;
+      killa6_q  <= killa5_q;
     end
   end
 
@@ -461,8 +450,7 @@ module pb_requant #(
   logic [7:0]  q7_q;
   logic        g7_q, p47_7_q;
   logic [1:0]  mor7_q, mand7_q, rp7_q;
-  logic        zero7_q, neg7_q;
-  logic        gsat0_7_q, gsat1_7_q, ge126_7_q, ge125_7_q;
+  logic        neg7_q, sat7_q, kill7_q;
 
   always_ff @(posedge clk_i) begin
     if (v_q[6]) begin
@@ -472,12 +460,11 @@ module pb_requant #(
       mand7_q   <= mand7;
       p47_7_q   <= prod7[47];
       rp7_q     <= rp7;
-      zero7_q   <= zero6_q;
       neg7_q    <= neg6_q;
-      gsat0_7_q <= gsat0_6_q;
-      gsat1_7_q <= gsat1_6_q;
-      ge126_7_q <= ge126_6_q;
-      ge125_7_q <= ge125_6_q;
+      // step 5a: xs + p >= 135; steps 0, 5c: xs + p < 126 or zero (oh6_q[j]: jd == j when
+      // 0 <= jd <= 9; when saturating, jd[3:0] may equal 9, hence !sata in kill)
+      sat7_q    <= sata6_q || (oh6_q[0] && prod7[47]);
+      kill7_q   <= killa6_q || (oh6_q[9] && !prod7[47] && !sata6_q);
     end
   end
 
@@ -521,8 +508,8 @@ module pb_requant #(
     mones8 = mand7_q[p47_7_q];
     rnd_p8 = rp7_q[p47_7_q];
     inc8   = rnd_p8 ? (mones8 ? (g7_q || q7_q[0]) : g7_q) : (g7_q && (mor8 || q7_q[0]));
-    sat8   = p47_7_q ? gsat1_7_q : gsat0_7_q;                        // step 5a
-    kill8  = zero7_q || !(p47_7_q ? ge125_7_q : ge126_7_q);          // step 0, step 5c
+    sat8   = sat7_q;                                                 // step 5a
+    kill8  = kill7_q;                                                // step 0, step 5c
     qe8    = kill8 ? 9'd0 : (sat8 ? SAT : {1'b0, q7_q});
     cin8   = neg7_q ^ (inc8 && !kill8 && !sat8);
     v8     = {1'b0, qe8} ^ {10{neg7_q}};
