@@ -486,7 +486,7 @@ module pb_requant #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Stage 8: steps 5-7. rnd_p and inc (header); 5a xs + p >= 135: r = 256 (see XB_SAT); 5c xs + p < 126 or
+  // Stage 8: steps 5-7. rnd_p and inc (header); 5a xs + p >= 135: r = 256 (see XS_JD0); 5c xs + p < 126 or
   //   step 0: r = 0; else r = Q + inc. With Q', inc' those after 5a/5c and V = Q' ^ s (= -Q' - 1
   //   when s is set), s r = V + c with c = s ^ inc'. Three adders side by side, each with c as
   //   its carry-in: y = zp + V + c (steps 6, 7); y < lo: V + c - (lo - zp) - 1 < 0;
