@@ -76,10 +76,10 @@ fi
 # harnesses still run in seconds.
 VFLAGS=(--cc --exe --build -j 2 -Wall -Wno-fatal --x-assign unique --x-initial unique -Irtl
         -MAKEFLAGS OPT_FAST=-O1 -MAKEFLAGS OPT_SLOW=-O0 -MAKEFLAGS OPT_GLOBAL=-O1)
-build() { # build NAME UNIT N [RQ_LANES [RQ_MULS]]
+build() { # build NAME UNIT N [RQ_LANES [-GPARAM=VALUE...]]
   local tb srcs gl="" l=${4:-$3}
   case $2 in
-    ld) tb=tb_ld; srcs="rtl/pb_ld_unit.sv rtl/pb_requant.sv"; gl="-GRQ_LANES=$l${5:+ -GRQ_MULS=$5}" ;;
+    ld) tb=tb_ld; srcs="rtl/pb_ld_unit.sv rtl/pb_requant.sv"; gl="-GRQ_LANES=$l ${*:5}" ;;
     *)  tb=tb_st; srcs="rtl/pb_st_unit.sv" ;;
   esac
   "$VERILATOR" "${VFLAGS[@]}" --top-module "pb_$2_unit" -GN="$3" $gl \
@@ -87,11 +87,13 @@ build() { # build NAME UNIT N [RQ_LANES [RQ_MULS]]
     -LDFLAGS "$LIB -lprotobuf-c -lopenblas -lm" \
     --Mdir "$B/$1" -o "$tb" $srcs "$ROOT/$SRC/$tb.cpp"
 }
-# ld_n4_l1, ld_n16_l4: fewer requantizer lanes than columns (RQ_LANES, hw.rq_lanes); *_m6: lanes
-# with six multipliers (pb_ld_unit RQ_MULS, pb_requant MULS; what N = 1 gets, which the hand
-# cases of tb_ld do not fit), with and without HOLD_MULT
+# ld_n4_l1, ld_n16_l4: fewer requantizer lanes than columns (RQ_LANES, hw.rq_lanes); *_n1p: the
+# choices pb_ld_unit makes at N = 1 (whose configuration the hand cases of tb_ld do not fit):
+# lanes with six multipliers (RQ_MULS, pb_requant MULS) and CONFIG's entries in a block RAM
+# (CFG_RAM), with and without HOLD_MULT
 BUILDS=("ld_n4 ld 4" "ld_n4_l1 ld 4 1" "st_n4 st 4" "st_n16 st 16" "ld_n16 ld 16" "ld_n16_l4 ld 16 4"
-        "ld_n4_m6 ld 4 4 6" "ld_n4_l1_m6 ld 4 1 6")
+        "ld_n4_n1p ld 4 4 -GRQ_MULS=6 -GCFG_RAM=1" "ld_n4_l1_n1p ld 4 1 -GRQ_MULS=6 -GCFG_RAM=1"
+        "ld_n16_ram ld 16 16 -GCFG_RAM=1")
 ( for c in "${BUILDS[@]}"; do
     set -- $c
     build "$@" > "$LOG/vbuild_$1.log" 2>&1; echo $? > "$LOG/vbuild_$1.rc"
