@@ -153,8 +153,11 @@ module pb_ex_unit #(
   assign retire_w_pc_o = d_pc_q;
 
   // ---- accumulate at the output: read at y, add and write at the end of y+1 ----
+  // A column's result is a sum of N int8 x int8 products, |sum| <= N 2^14: PW bits hold it
+  // (signed), and only those are registered (the other out_row bits are copies of the sign).
+  localparam int PW = 16 + $clog2(N);
   logic            rmw_valid_q;
-  logic [N*32-1:0] rmw_row_q;
+  logic [N*PW-1:0] rmw_row_q;
   logic [TAGW-1:0] rmw_tag_q;
   assign acc_re_o    = out_valid;
   assign acc_raddr_o = 16'(out_tag[AAW-1:0]);
@@ -162,13 +165,17 @@ module pb_ex_unit #(
     if (!rst_ni) rmw_valid_q <= 1'b0;
     else rmw_valid_q <= out_valid;
   end
+  /* verilator lint_off UNUSEDSIGNAL */  // out_row's bits above PW - 1 (the sign's copies)
+  logic [N*32-1:0] out_row_u;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign out_row_u = out_row;
   always_ff @(posedge clk_i) begin
-    rmw_row_q <= out_row;
+    for (int c = 0; c < N; c++) rmw_row_q[c*PW +: PW] <= out_row_u[c*32 +: PW];
     rmw_tag_q <= out_tag;
   end
   always_comb begin
     for (int c = 0; c < N; c++)
-      acc_wdata_o[c*32 +: 32] = rmw_row_q[c*32 +: 32] + (rmw_tag_q[AAW] ? acc_rdata_i[c*32 +: 32] : 32'd0);
+      acc_wdata_o[c*32 +: 32] = 32'($signed(rmw_row_q[c*PW +: PW])) + (rmw_tag_q[AAW] ? acc_rdata_i[c*32 +: 32] : 32'd0);
   end
   assign acc_we_o       = rmw_valid_q;
   assign acc_waddr_o    = 16'(rmw_tag_q[AAW-1:0]);

@@ -19,7 +19,14 @@ module pb_ld_unit #(
   // and accumulator row addresses (clog2 of SP_ROWS, ACC_ROWS) and row counts (<= max of both)
   parameter int SAW      = 16,
   parameter int AAW      = 16,
-  parameter int RCW      = 16
+  parameter int RCW      = 16,
+  // multipliers per requantizer lane (pb_requant MULS): as many as leave the whole core within
+  // the iCE40 UP5K's eight SB_MAC16 (N * N PEs, one in pb_decode, the lanes), at least three
+  parameter int RQ_MULS  = (N * N + 1 + 6 * RQ_LANES <= 8) ? 6 :
+                           (N * N + 1 + 4 * RQ_LANES <= 8) ? 4 : 3,
+  // 1: CONFIG's bias and multiplier entries in a block RAM (one word of N * 64 bits, read every
+  // cycle) instead of N * 64 flip-flops; 1 at N = 1, where they are the largest set of registers
+  parameter int CFG_RAM  = (N == 1) ? 1 : 0
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -121,11 +128,71 @@ module pb_ld_unit #(
   // multiplier stops the core (docs/timing.md), and nothing reads these registers again before
   // the next start clears them, so a partly written set is never used. While a CONFIG runs, no
   // ACTIVATE does (both are LD instructions, and the LD unit runs one at a time).
+  // After the eighth beat, beat b is at cfg_q[b*N*8 +: N*8].
   logic [N*64-1:0] cfg_q;
-  // The beats shift in from the top (no multiplexer that places a beat by its number): after the
-  // eighth, beat b is at cfg_q[b*N*8 +: N*8]. Only the last beat's cfg_full is used (rsp_last).
-  logic [N*64-1:0] cfg_full;   // cfg_q with the arriving beat shifted in
-  assign cfg_full = {rd_rsp_data_i, cfg_q[N*64-1 : N*8]};
+  logic            cfg_beat;    // a CONFIG beat arrives
+  logic            mults_ok;    // with the last beat (rsp_last): every multiplier is legal
+  assign cfg_beat = busy_q && op_q == PB_OP_CONFIG && rd_rsp_valid_i;
+  if (CFG_RAM != 0) begin : g_cfg_ram
+    // Beat b is written into bytes b*N .. b*N+N-1 of the word, clear_i writes all of it 0. The
+    // word is read in every cycle, so cfg_q shows a write two cycles later: the earliest ACTIVATE
+    // after a CONFIG (or after clear_i) reads its first bias a cycle after that.
+    (* ram_style = "block", no_rw_check *) logic [N*64-1:0] cfg_mem [0:1];
+    logic           cfg_a;      // the word's address, 0
+    logic [7:0]     cfg_be;     // beat lanes written
+    logic [N*8-1:0] cfg_wd;
+    assign cfg_a = 1'b0;
+    always_comb begin
+      cfg_wd = clear_i ? '0 : rd_rsp_data_i;
+      for (int b = 0; b < 8; b++) cfg_be[b] = clear_i || (cfg_beat && rsp_cnt_q[2:0] == 3'(b));
+    end
+    always_ff @(posedge clk_i) begin
+      for (int b = 0; b < 8; b++) begin
+        if (cfg_be[b]) cfg_mem[cfg_a][b*N*8 +: N*8] <= cfg_wd;
+      end
+      cfg_q <= cfg_mem[cfg_a];
+    end
+    // The multipliers are checked as their bytes arrive: byte B = b*N + j of the set, when
+    // B % 8 == 7 (sign, exponent[7:1]), with bit 7 of byte B - 1 (exponent[0]; the previous
+    // beat's last bit when j == 0); bad_q collects the beats before the last.
+    logic         bad_q, prev7_q, bad_now;
+    logic [N*8:0] dext;         // the beat with the previous beat's bit 7 below it
+    assign dext = {rd_rsp_data_i, prev7_q};
+    always_comb begin
+      bad_now = 1'b0;
+      for (int j = 0; j < N; j++) begin
+        if (3'(32'(rsp_cnt_q[2:0]) * N + j) == 3'd7 &&
+            (rd_rsp_data_i[j*8 + 7] || (rd_rsp_data_i[j*8 +: 7] == 7'h7f && dext[j*8])))
+          bad_now = 1'b1;
+      end
+    end
+    assign mults_ok = !bad_q && !bad_now;
+    always_ff @(posedge clk_i) begin
+      if (start_i) bad_q <= 1'b0;
+      else if (cfg_beat) bad_q <= bad_q || bad_now;
+      if (cfg_beat) prev7_q <= rd_rsp_data_i[N*8-1];
+    end
+  end else begin : g_cfg_ff
+    // CONFIG writes its eight beats straight into them (no staging copy): a CONFIG with a bad
+    // multiplier stops the core (docs/timing.md), and nothing reads these registers again before
+    // the next start clears them, so a partly written set is never used. While a CONFIG runs, no
+    // ACTIVATE does (both are LD instructions, and the LD unit runs one at a time).
+    // The beats shift in from the top (no multiplexer that places a beat by its number). Only
+    // the last beat's cfg_full is used (rsp_last).
+    logic [N*64-1:0] cfg_full;  // cfg_q with the arriving beat shifted in
+    assign cfg_full = {rd_rsp_data_i, cfg_q[N*64-1 : N*8]};
+    always_comb begin
+      mults_ok = 1'b1;
+      for (int c = 0; c < N; c++) begin
+        // sign bit set, or exponent all ones (Inf/NaN): refused
+        if (cfg_full[c*64 + 63] || (cfg_full[c*64 + 55 +: 8] == 8'hff)) mults_ok = 1'b0;
+      end
+    end
+    always_ff @(posedge clk_i) begin
+      if (clear_i) cfg_q <= '0;
+      else if (cfg_beat) cfg_q <= cfg_full;
+    end
+  end
   logic [31:0] bias_q [0:N-1];
   logic [31:0] mult_q [0:N-1];
   always_comb begin
@@ -135,14 +202,6 @@ module pb_ld_unit #(
     end
   end
   logic [7:0]  czp_q, clo_q, chi_q;
-  logic        mults_ok;
-  always_comb begin
-    mults_ok = 1'b1;
-    for (int c = 0; c < N; c++) begin
-      // sign bit set, or exponent all ones (Inf/NaN): refused
-      if (cfg_full[c*64 + 63] || (cfg_full[c*64 + 55 +: 8] == 8'hff)) mults_ok = 1'b0;
-    end
-  end
 
   // ---- ACTIVATE: acc reads (row r, member i), max over members, requantize ----
   localparam int L  = RQ_LANES;
@@ -200,7 +259,7 @@ module pb_ld_unit #(
   generate
     for (g = 0; g < L; g++) begin : g_rq
       // czp/clo/chi, and with a lane per column (G = 1) mult_q, do not change during an ACTIVATE
-      pb_requant #(.HOLD_CFG(1), .HOLD_MULT(G == 1 ? 1 : 0)) u_rq (
+      pb_requant #(.HOLD_CFG(1), .HOLD_MULT(G == 1 ? 1 : 0), .MULS(RQ_MULS)) u_rq (
         .clk_i   (clk_i),
         .rst_ni  (rst_ni),
         .valid_i (feed),
@@ -354,16 +413,14 @@ module pb_ld_unit #(
     if (rdv_q) for (int c = 0; c < N; c++) vmax_q[c] <= vnext[c];
   end
 
-  // CONFIG registers: bias and multiplier entries with every beat, zp/lo/hi with the last beat
-  // when every multiplier is legal
+  // CONFIG registers: zp/lo/hi with the last beat when every multiplier is legal (the bias and
+  // multiplier entries above)
   always_ff @(posedge clk_i) begin
     if (clear_i) begin
-      cfg_q <= '0;
       czp_q <= 8'd0;
       clo_q <= 8'h80;
       chi_q <= 8'h7f;
-    end else if (busy_q && op_q == PB_OP_CONFIG && rd_rsp_valid_i) begin
-      cfg_q <= cfg_full;
+    end else if (cfg_beat) begin
       if (rsp_last && mults_ok) begin
         czp_q <= zp_q;
         clo_q <= lo_q;

@@ -76,10 +76,10 @@ fi
 # harnesses still run in seconds.
 VFLAGS=(--cc --exe --build -j 2 -Wall -Wno-fatal --x-assign unique --x-initial unique -Irtl
         -MAKEFLAGS OPT_FAST=-O1 -MAKEFLAGS OPT_SLOW=-O0 -MAKEFLAGS OPT_GLOBAL=-O1)
-build() { # build NAME UNIT N [RQ_LANES]
+build() { # build NAME UNIT N [RQ_LANES [-GPARAM=VALUE...]]
   local tb srcs gl="" l=${4:-$3}
   case $2 in
-    ld) tb=tb_ld; srcs="rtl/pb_ld_unit.sv rtl/pb_requant.sv"; gl="-GRQ_LANES=$l" ;;
+    ld) tb=tb_ld; srcs="rtl/pb_ld_unit.sv rtl/pb_requant.sv"; gl="-GRQ_LANES=$l ${*:5}" ;;
     *)  tb=tb_st; srcs="rtl/pb_st_unit.sv" ;;
   esac
   "$VERILATOR" "${VFLAGS[@]}" --top-module "pb_$2_unit" -GN="$3" $gl \
@@ -87,8 +87,13 @@ build() { # build NAME UNIT N [RQ_LANES]
     -LDFLAGS "$LIB -lprotobuf-c -lopenblas -lm" \
     --Mdir "$B/$1" -o "$tb" $srcs "$ROOT/$SRC/$tb.cpp"
 }
-# ld_n4_l1, ld_n16_l4: fewer requantizer lanes than columns (RQ_LANES, hw.rq_lanes)
-BUILDS=("ld_n4 ld 4" "ld_n4_l1 ld 4 1" "st_n4 st 4" "st_n16 st 16" "ld_n16 ld 16" "ld_n16_l4 ld 16 4")
+# ld_n4_l1, ld_n16_l4: fewer requantizer lanes than columns (RQ_LANES, hw.rq_lanes); *_n1p: the
+# choices pb_ld_unit makes at N = 1 (whose configuration the hand cases of tb_ld do not fit):
+# lanes with six multipliers (RQ_MULS, pb_requant MULS) and CONFIG's entries in a block RAM
+# (CFG_RAM), with and without HOLD_MULT
+BUILDS=("ld_n4 ld 4" "ld_n4_l1 ld 4 1" "st_n4 st 4" "st_n16 st 16" "ld_n16 ld 16" "ld_n16_l4 ld 16 4"
+        "ld_n4_n1p ld 4 4 -GRQ_MULS=6 -GCFG_RAM=1" "ld_n4_l1_n1p ld 4 1 -GRQ_MULS=6 -GCFG_RAM=1"
+        "ld_n16_ram ld 16 16 -GCFG_RAM=1")
 ( for c in "${BUILDS[@]}"; do
     set -- $c
     build "$@" > "$LOG/vbuild_$1.log" 2>&1; echo $? > "$LOG/vbuild_$1.rc"
@@ -96,7 +101,7 @@ BUILDS=("ld_n4 ld 4" "ld_n4_l1 ld 4 1" "st_n4 st 4" "st_n16 st 16" "ld_n16 ld 16
 builder=$!
 
 echo "== lint (verilator --lint-only -Wall, each unit standalone)"
-for n in 4 16; do
+for n in 1 4 16; do
   step "lint_pb_ld_unit_n$n" "$VERILATOR" --lint-only -Wall -Irtl --top-module pb_ld_unit -GN=$n \
     rtl/pb_ld_unit.sv rtl/pb_requant.sv
   step "lint_pb_st_unit_n$n" "$VERILATOR" --lint-only -Wall -Irtl --top-module pb_st_unit -GN=$n \

@@ -48,26 +48,40 @@ if "$VERILATOR" --lint-only -Wall "$RTL" > "$OUT/lint.log" 2>&1; then ok "lint";
 # HOLD_MULT = 1 (pb_ld_unit with a lane per column): its results are checked by tests/rtl/dma (tb_ld)
 if "$VERILATOR" --lint-only -Wall -GHOLD_MULT=1 "$RTL" > "$OUT/lint_hold.log" 2>&1; then ok "lint HOLD_MULT=1"
 else bad "lint HOLD_MULT=1" "$OUT/lint_hold.log"; fi
+# every multiplier count (MULS), with and without HOLD_MULT; MULS = 3 (the default) and 6 are
+# simulated below, 4 and 5 combine their two halves
+for m in 4 5 6; do
+  for h in 0 1; do
+    if "$VERILATOR" --lint-only -Wall -GMULS=$m -GHOLD_MULT=$h "$RTL" > "$OUT/lint_m$m.log" 2>&1; then
+      ok "lint MULS=$m HOLD_MULT=$h"
+    else bad "lint MULS=$m HOLD_MULT=$h" "$OUT/lint_m$m.log"; fi
+  done
+done
 
 # ---- 2. Verilator harness, pb_requant() compiled as C ----
 echo "== verilator: tb_requant.cpp against pb_requant()"
 rc=0
 "$CC" -std=c11 -O2 -Wall -Wextra -Werror -I"$ROOT/include" -c "$ROOT/common/requant.c" -o "$OUT/requant.o" \
   > "$OUT/verilator_build.log" 2>&1 || rc=$?
-if [ "$rc" = 0 ]; then
-  "$VERILATOR" --cc --exe --build -j 2 -Wall --x-assign unique --x-initial unique \
-    --Mdir "$OUT/obj_dir" -o tb_requant \
-    -CFLAGS "-O2 -std=c++17 -Wall -I$ROOT/include" -MAKEFLAGS "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2" \
-    "$RTL" "$SRC/tb_requant.cpp" "$OUT/requant.o" >> "$OUT/verilator_build.log" 2>&1 || rc=$?
-fi
-if [ "$rc" = 0 ]; then
-  "$OUT/obj_dir/tb_requant" > "$OUT/tb_requant.log" 2>&1
-  rc=$?
-  cat "$OUT/tb_requant.log"
-  tally "$OUT/tb_requant.log" "$rc"
-else
-  bad "verilator build" "$OUT/verilator_build.log"
-fi
+for m in 3 6; do
+  [ $m = 3 ] && sfx= || sfx=_m$m
+  r=$rc
+  if [ "$r" = 0 ]; then
+    echo "-- MULS=$m"
+    "$VERILATOR" --cc --exe --build -j 2 -Wall --x-assign unique --x-initial unique -GMULS=$m \
+      --Mdir "$OUT/obj_dir$sfx" -o tb_requant \
+      -CFLAGS "-O2 -std=c++17 -Wall -I$ROOT/include" -MAKEFLAGS "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2" \
+      "$RTL" "$SRC/tb_requant.cpp" "$OUT/requant.o" >> "$OUT/verilator_build$sfx.log" 2>&1 || r=$?
+  fi
+  if [ "$r" = 0 ]; then
+    "$OUT/obj_dir$sfx/tb_requant" > "$OUT/tb_requant$sfx.log" 2>&1
+    r=$?
+    cat "$OUT/tb_requant$sfx.log"
+    tally "$OUT/tb_requant$sfx.log" "$r"
+  else
+    bad "verilator build MULS=$m" "$OUT/verilator_build$sfx.log"
+  fi
+done
 
 # ---- 3. Icarus smoke test ----
 # Icarus 11 prints "sorry: constant selects in always_* processes are not currently supported (all bits
@@ -85,32 +99,37 @@ fi
 
 # ---- 4. Yosys: generic synth + check -assert, iCE40 with DSPs, no latch cells; the iCE40 netlist re-simulated ----
 echo "== yosys: synth; check -assert / synth_ice40 -dsp; check -assert"
-if (cd "$OUT" &&
-    "$YOSYS" -q -l yosys_generic.log -p "read_verilog -sv $RTL; synth -top pb_requant; check -assert; \
-      tee -q -o stat_generic.txt stat" &&
-    "$YOSYS" -q -l yosys_ice40.log -p "read_verilog -sv $RTL; synth_ice40 -dsp -top pb_requant; check -assert; \
-      tee -q -o stat_ice40.txt stat; write_verilog -noattr net_ice40.v") > "$OUT/yosys.log" 2>&1 &&
-   ! grep -i latch "$OUT/stat_generic.txt" "$OUT/stat_ice40.txt" >> "$OUT/yosys.log"; then
-  ok "yosys synth + synth_ice40 -dsp, check -assert, no latches"
-  for f in generic ice40; do
-    printf '        %-8s' "$f:"
-    awk '/Number of cells:/ {printf " %s cells:", $4} /^ +(\$_|SB_)[A-Za-z0-9_]+ +[0-9]+$/ {printf " %s %s", $1, $2}' \
-      "$OUT/stat_$f.txt"
-    echo
-  done
-  # cells_sim.v gives some input ports default values, which Icarus 11 rejects: NO_ICE40_DEFAULT_ASSIGNMENTS.
-  if [ -f "$ICE40_SIM" ] &&
-     "$IVERILOG" -g2012 -o "$OUT/tb_requant_net.vvp" -DPB_NETLIST -DNO_ICE40_DEFAULT_ASSIGNMENTS \
-       "$SRC/tb_requant_iv.sv" "$OUT/net_ice40.v" "$ICE40_SIM" > "$OUT/iverilog_net_build.log" 2>&1; then
-    "$VVP" -n "$OUT/tb_requant_net.vvp" > "$OUT/tb_requant_net.log" 2>&1
-    rc=$?
-    tally "$OUT/tb_requant_net.log" "$rc"
+# MULS = 3 (the default) and 6 (pb_ld_unit's at N = 1); the Icarus test on each iCE40 netlist
+for m in 3 6; do
+  [ $m = 3 ] && sfx= || sfx=_m$m
+  echo "-- MULS=$m"
+  if (cd "$OUT" &&
+      "$YOSYS" -q -l yosys_generic$sfx.log -p "read_verilog -sv $RTL; chparam -set MULS $m pb_requant; synth -top pb_requant; check -assert; \
+        tee -q -o stat_generic$sfx.txt stat" &&
+      "$YOSYS" -q -l yosys_ice40$sfx.log -p "read_verilog -sv $RTL; chparam -set MULS $m pb_requant; synth_ice40 -dsp -top pb_requant; check -assert; \
+        tee -q -o stat_ice40$sfx.txt stat; write_verilog -noattr net_ice40$sfx.v") > "$OUT/yosys$sfx.log" 2>&1 &&
+     ! grep -i latch "$OUT/stat_generic$sfx.txt" "$OUT/stat_ice40$sfx.txt" >> "$OUT/yosys$sfx.log"; then
+    ok "yosys synth + synth_ice40 -dsp, check -assert, no latches (MULS=$m)"
+    for f in generic ice40; do
+      printf '        %-8s' "$f:"
+      awk '/Number of cells:/ {printf " %s cells:", $4} /^ +(\$_|SB_)[A-Za-z0-9_]+ +[0-9]+$/ {printf " %s %s", $1, $2}' \
+        "$OUT/stat_$f$sfx.txt"
+      echo
+    done
+    # cells_sim.v gives some input ports default values, which Icarus 11 rejects: NO_ICE40_DEFAULT_ASSIGNMENTS.
+    if [ -f "$ICE40_SIM" ] &&
+       "$IVERILOG" -g2012 -o "$OUT/tb_requant_net$sfx.vvp" -DPB_NETLIST -DNO_ICE40_DEFAULT_ASSIGNMENTS \
+         "$SRC/tb_requant_iv.sv" "$OUT/net_ice40$sfx.v" "$ICE40_SIM" > "$OUT/iverilog_net_build$sfx.log" 2>&1; then
+      "$VVP" -n "$OUT/tb_requant_net$sfx.vvp" > "$OUT/tb_requant_net$sfx.log" 2>&1
+      rc=$?
+      tally "$OUT/tb_requant_net$sfx.log" "$rc"
+    else
+      bad "iCE40 netlist build for Icarus" "$OUT/iverilog_net_build$sfx.log"
+    fi
   else
-    bad "iCE40 netlist build for Icarus" "$OUT/iverilog_net_build.log"
+    bad "yosys MULS=$m" "$OUT/yosys$sfx.log"
   fi
-else
-  bad "yosys" "$OUT/yosys.log"
-fi
+done
 
 echo "# rtl_requant: $pass passed, $fail failed"
 [ "$fail" = 0 ]
