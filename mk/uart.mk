@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # The UART path of the FPGA board (docs/uart.md): the board top fpga/rtl/pb_board.sv Verilated for
-# the iCEBreaker configuration behind a pseudo-terminal (build/fpga/pb_board_sim), and the link
+# a board configuration behind a pseudo-terminal (build/fpga/pb_board_sim), and the link
 # test program. The `uart` backend itself (driver/backend_uart.c, uart_link.c, uart_proto.c) is
 # plain C in libpbcore.a. Included by the top Makefile before its rules.
 
 FPGA_RTL      := $(wildcard fpga/rtl/*.sv)
 # the simulated board's configuration: N=4, 128 KiB host memory (the UP5K's four SPRAMs), 4 clocks a
-# bit. Not the iCEBreaker build's (mk/fpga.mk ICE40_HW: N=2, one requantizer lane, 30 MHz / 10), which
-# does not fit its device (docs/fpga.md); the bridge and the backend are the same
+# bit: large enough for the Fashion-MNIST networks. Not the iCEBreaker build's (mk/fpga.mk ICE40_HW:
+# N=1, 256 rows, 64 KiB, the largest that fits its device; its netlist runs behind a pseudo-terminal
+# in tests/fpga/test_board_netsim.sh); the bridge and the backend are the same
 BOARD_N       := 4
 BOARD_SP      := 1024
 BOARD_ACC     := 256

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Netlist re-simulation: the core as synth_ice40 maps it at the iCE40 board's parameters (N=2,
-# RQ_LANES=1, CNT_W=40; mk/fpga.mk), written by Yosys (write_verilog) and simulated with Yosys's
+# Netlist re-simulation: the core as synth_ice40 maps it at the iCE40 board's parameters (N=1,
+# 256 scratchpad and accumulator rows, 64 KiB, RQ_LANES=1, CNT_W=33; mk/fpga.mk ICE40_HW), written by Yosys (write_verilog) and simulated with Yosys's
 # iCE40 cell models (cells_sim.v) under Verilator, runs the RTL co-simulation tests in lock step
 # with the C model: every scratchpad, accumulator and host write of every instruction, every issue
 # cycle, the final status, counters and memories. Programs: the random valid and invalid programs
 # of tests/rtl/test_cosim_random.c (300 valid, 60 invalid; PB_VALID / PB_INVALID) and the
-# hand-checkable programs of the C unit tests with N=2 (tests/rtl/test_cosim_progs.c).
+# hand-checkable programs of the C unit tests with N=1 (tests/rtl/test_cosim_progs.c).
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
 B=build/fpga/tests/ice40net

@@ -353,10 +353,11 @@ static uint32_t rnd(void) {
 static void test_random_tiles(uint64_t seed) {
   rng_state = seed;
   int ns[3] = {4, 8, 16};
-  /* the last 12 at n = 2, the iCE40 build's array (its RTL and netlist builds run them in lock step) */
-  for (int t = 0; t < 72; t++) {
+  /* then 12 at n = 2 (the shared requantizer lane's RTL configuration runs them in lock step) and 12
+   * at n = 1, the iCE40 build's array (its RTL, netlist and board netlist run them) */
+  for (int t = 0; t < 84; t++) {
     case_t c = {0};
-    c.n = t < 60 ? ns[t % 3] : 2;
+    c.n = t < 60 ? ns[t % 3] : t < 72 ? 2 : 1;
     c.M = 1 + (int)(rnd() % 16), c.K = 1 + (int)(rnd() % (unsigned)c.n), c.C = 1 + (int)(rnd() % (unsigned)c.n);
     for (int r = 0; r < c.M; r++)
       for (int k = 0; k < c.K; k++) c.x[r][k] = (int8_t)rnd();
