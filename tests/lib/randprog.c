@@ -9,13 +9,16 @@
 
 #include "protobrain/isa.h"
 
-#define D_ADDR 0x10000u   /* random data: LOAD and LOAD_ACC sources */
-#define D_SIZE 0x2000u
-#define CFG_ADDR 0x18000u /* CONFIG tables */
+/* The data layout in 128 KiB; a host memory below 128 KiB (64 KiB at least) gets it at half the
+ * addresses and sizes (every span below fits 0x1000 bytes). `hw` is in scope where these are used. */
+#define LAY(a) ((a) >> (hw->host_bytes < 0x20000u ? 1 : 0))
+#define D_ADDR LAY(0x10000u) /* random data: LOAD and LOAD_ACC sources */
+#define D_SIZE LAY(0x2000u)
+#define CFG_ADDR LAY(0x18000u) /* CONFIG tables */
 #define CFG_TABLES 6
-#define BAD_CFG_ADDR 0x1f000u
-#define OUT_ADDR 0x1c000u /* STORE destinations */
-#define OUT_SIZE 0x2000u
+#define BAD_CFG_ADDR LAY(0x1f000u)
+#define OUT_ADDR LAY(0x1c000u) /* STORE destinations */
+#define OUT_SIZE LAY(0x2000u)
 
 typedef struct {
   uint64_t s;

@@ -29,7 +29,7 @@ enum {
 };
 
 /*
- * Generate a program for `hw` (host_bytes >= 256 KiB) with about `len`
+ * Generate a program for `hw` (host_bytes >= 64 KiB) with about `len`
  * instructions. `data_seed` chooses the data (inputs, weights, biases) apart
  * from the instruction stream, so two data seeds give the same instructions.
  * Returns malloc'd assembly text.
