@@ -40,13 +40,13 @@ check "N=$BN programs to run ($(echo $nb | wc -w) in $progs)" test -n "$nb"
 nb="$nb $T/err_ill.pbs $T/err_range.pbs"
 
 sim_start netsim || exit 1
-PB_BOARD_N=$BN PB_BOARD_RQ_LANES=$BRQ run_uart_progs $LOG/test_board_netsim.log $nb
+PB_BOARD_N=$BN PB_BOARD_SP=$BSP PB_BOARD_ACC=$BACC PB_BOARD_HOST=$BHOST PB_BOARD_RQ_LANES=$BRQ run_uart_progs $LOG/test_board_netsim.log $nb
 
 # the error program for another array size: the board refuses it before anything runs
 sed "s/^\.hw n=$BN /.hw n=$((BN * 2)) /" $T/err_range.pbs > $T/other.pbs
 check "assemble a program for n=$((BN * 2))" $PB asm $T/other.pbs -o $T/other.pbin
 check_fails "a program for n=$((BN * 2)) is refused, naming both" \
-  "n=$((BN * 2)) sp_rows=$BSP acc_rows=$BACC host_bytes=$BHOST rq_lanes=$BRQ, not n=$BN sp_rows=$BSP" \
+  "has hardware n=$BN sp_rows=$BSP acc_rows=$BACC host_bytes=$BHOST, not n=$((BN * 2)) sp_rows=$BSP" \
   $PB run $T/other.pbin --backend uart --port "$PORT"
 check "simulator exits cleanly" sim_stop
 sim_stats

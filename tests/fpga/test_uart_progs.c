@@ -14,7 +14,8 @@
  * such: an error test that read one row past a 32-row accumulator reads an unwritten row of the
  * board's 256.
  *
- * Usage: [PB_BOARD_N=N PB_BOARD_RQ_LANES=L] test_uart_progs PORT PROG.pbs...
+ * Usage: [PB_BOARD_N=N PB_BOARD_SP=ROWS PB_BOARD_ACC=ROWS PB_BOARD_HOST=BYTES PB_BOARD_RQ_LANES=L]
+ *        test_uart_progs PORT PROG.pbs...
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -63,16 +64,21 @@ static char *slurp(const char *path) {
   return s;
 }
 
+static uint32_t env_u32(const char *name, uint32_t dflt) {
+  const char *v = getenv(name);
+  return v ? (uint32_t)strtoul(v, NULL, 0) : dflt;
+}
+
 int main(int argc, char **argv) {
   check_init("test_uart_progs");
   if (argc < 3) {
     fprintf(stderr, "usage: test_uart_progs PORT PROG.pbs...\n");
     return 2;
   }
-  /* the board's N and requantizer lanes: PB_BOARD_N, PB_BOARD_RQ_LANES (default 4 and 0 = N: the
-     simulated board of mk/uart.mk); programs for another N are skipped */
-  const char *bn = getenv("PB_BOARD_N"), *bl = getenv("PB_BOARD_RQ_LANES");
-  const pb_hw_t board = {bn ? (uint32_t)atoi(bn) : 4u, 1024, 256, 131072, bl ? (uint32_t)atoi(bl) : 0u};
+  /* the board's parameters: PB_BOARD_N, _SP, _ACC, _HOST, _RQ_LANES (defaults: the simulated board
+     of mk/uart.mk, N=4, 1024, 256, 131072 and 0 = N); programs for another N are skipped */
+  const pb_hw_t board = {env_u32("PB_BOARD_N", 4), env_u32("PB_BOARD_SP", 1024), env_u32("PB_BOARD_ACC", 256),
+                         env_u32("PB_BOARD_HOST", 131072), env_u32("PB_BOARD_RQ_LANES", 0)};
   char err[1024];
   pb_backend_opts_t o = {0};
   o.port = argv[1];

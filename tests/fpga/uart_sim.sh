@@ -51,7 +51,7 @@ uart_progs_dir() {
 }
 
 # run_uart_progs LOG PROG.pbs...: build/fpga/test_uart_progs on $PORT (the environment passes
-# PB_BOARD_N / PB_BOARD_RQ_LANES on); its checks are added to this test's counts, its output in LOG
+# PB_BOARD_N, _SP, _ACC, _HOST, _RQ_LANES on); its checks are added to this test's counts, its output in LOG
 run_uart_progs() {
   local log=$1; shift
   local out rc line
