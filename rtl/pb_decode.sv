@@ -196,8 +196,10 @@ module pb_decode #(
 
   // the checks' comparisons against constants (lt: no carry chains)
   logic cols_big, spc_big, sp_over, host_over, pool_bad, lo_gt_hi;
+  logic [16:0] spc;
+  assign spc       = 17'(sp_col_o) + cols;
   assign cols_big  = lt(64'(NN), 64'(cols));
-  assign spc_big   = lt(64'(NN), 64'(17'(sp_col_o) + cols));
+  assign spc_big   = lt(64'(NN), 64'(spc));
   assign sp_over   = lt(64'(SPR), 64'(sp_end));
   assign host_over = lt(64'(HOST), 64'(end_host));
   assign pool_bad  = (pool_o == 5'd0) || lt(64'd16, 64'(pool_o));
