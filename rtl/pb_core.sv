@@ -369,8 +369,10 @@ module pb_core #(
   end
 
   // stop conditions: a CONFIG faulted, the head fails its checks, or the program ran out
+  // The PC of a CONFIG that faulted is the load unit's (ld_pc): it changes only when an instruction
+  // starts in the unit, and none issues from the fault (while the CONFIG is in the unit, serialize)
+  // until the core stops (cfg_err_q, stopping).
   logic           cfg_err_q;
-  logic [PCW-1:0] cfg_err_pc_q;
   assign head_bad = head_valid && (derr != PB_ERR_NONE);
   assign stopping = cfg_err_q || head_bad || exhausted;
   logic serialize;
@@ -448,7 +450,6 @@ module pb_core #(
       stall_q     <= '0;
       inc_q       <= 1'b0;
       cfg_err_q   <= 1'b0;
-      cfg_err_pc_q <= '0;
     end else begin
       inc_q <= (state_q == S_RUN);
       if (inc_q) begin   // (a start below clears the counters instead)
@@ -473,10 +474,7 @@ module pb_core #(
         cfg_err_q  <= 1'b0;
       end else if (state_q == S_RUN) begin
         cyc_q      <= cyc_q + 1'b1;
-        if (cfg_err) begin
-          cfg_err_q    <= 1'b1;
-          cfg_err_pc_q <= ld_pc;
-        end
+        if (cfg_err) cfg_err_q <= 1'b1;
         if (halt_issue) begin
           state_q    <= S_DONE;
           fault_pc_q <= head_pc;
@@ -484,7 +482,7 @@ module pb_core #(
           state_q <= S_ERROR;
           if (cfg_err_q) begin
             err_q      <= PB_ERR_CONFIG_VALUE;
-            fault_pc_q <= cfg_err_pc_q;
+            fault_pc_q <= ld_pc;
           end else if (head_bad) begin
             err_q      <= derr;
             fault_pc_q <= head_pc;

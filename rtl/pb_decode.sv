@@ -62,6 +62,19 @@ module pb_decode #(
   localparam logic [16:0] SPR  = 17'(SP_ROWS);
   localparam logic [16:0] ACCR = 17'(ACC_ROWS);
   localparam logic [HK-1:0] HOST = HK'(HOST_BYTES);
+  // a < b (unsigned) as logic, most significant bit first, for comparisons against a constant:
+  // Yosys maps `<` to a carry chain (an iCE40 cell per bit, its sum LUT unused) also when one side
+  // is a constant, where the logic is a few LUTs in all. (Two variables compare cheaper in the
+  // carry chain: nextpnr packs the LUT that inverts an operand into the carry's cell.)
+  function automatic logic lt(input logic [63:0] a, input logic [63:0] b);
+    logic eq;
+    lt = 1'b0;
+    eq = 1'b1;
+    for (int i = 63; i >= 0; i--) begin
+      lt = lt | (eq & !a[i] & b[i]);
+      eq = eq & (a[i] == b[i]);
+    end
+  endfunction
   logic [7:0] op;
   assign op = op_o;
   pb_fields u_fields (
@@ -105,7 +118,7 @@ module pb_decode #(
     pool_big  = (PSW < 16) && (pool_m1 != 4'd0) && ((32'(pool_stride_o) >> PSW) != 32'd0);
     acc_base  = AEW'(acca) + AEW'(rows);
     acc_end   = acc_base + AEW'(pool_span);
-    acc_over  = pool_big || (acc_end > AEW'(ACCR));
+    acc_over  = pool_big || lt(64'(ACCR), 64'(acc_end));
   end
 
   // Host ranges: host_addr + (rows - 1) * host_stride + bytes.
@@ -181,6 +194,17 @@ module pb_decode #(
     reserved_set = (op >= PB_OP_LOAD && op <= PB_OP_STORE_ACC) ? rsvd_any[4'(op - 8'd1)] : 1'b0;
   end
 
+  // the checks' comparisons against constants (lt: no carry chains)
+  logic cols_big, spc_big, sp_over, host_over, pool_bad, lo_gt_hi;
+  logic [16:0] spc;
+  assign spc       = 17'(sp_col_o) + cols;
+  assign cols_big  = lt(64'(NN), 64'(cols));
+  assign spc_big   = lt(64'(NN), 64'(spc));
+  assign sp_over   = lt(64'(SPR), 64'(sp_end));
+  assign host_over = lt(64'(HOST), 64'(end_host));
+  assign pool_bad  = (pool_o == 5'd0) || lt(64'd16, 64'(pool_o));
+  assign lo_gt_hi  = $signed(lo_o) > $signed(hi_o);
+
   // Checks in the order of docs/isa.md: opcode, reserved bits, fields, scratchpad, accumulator, host.
   always_comb begin
     err_o    = PB_ERR_NONE;
@@ -194,9 +218,9 @@ module pb_decode #(
     case (op)
       PB_OP_LOAD, PB_OP_STORE: begin
         unit_o = (op == PB_OP_LOAD) ? PB_UNIT_LD : PB_UNIT_ST;
-        if (rows == 17'd0 || cols == 17'd0 || cols > NN || 17'(sp_col_o) + cols > NN) err_o = PB_ERR_FIELD_RANGE;
-        else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
-        else if (host_big || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
+        if (rows == 17'd0 || cols == 17'd0 || cols_big || spc_big) err_o = PB_ERR_FIELD_RANGE;
+        else if (sp_over) err_o = PB_ERR_SP_RANGE;
+        else if (host_big || host_over) err_o = PB_ERR_HOST_RANGE;
         else if (op == PB_OP_STORE && prog_ov) err_o = PB_ERR_HOST_RANGE;
         if (op == PB_OP_LOAD) begin
           rd_mem_o = M_HOST; rd_lo_o = FW'(ha);  rd_hi_o = FW'(end_host);
@@ -210,44 +234,44 @@ module pb_decode #(
         unit_o = PB_UNIT_LD;
         if (rows == 17'd0) err_o = PB_ERR_FIELD_RANGE;
         else if (acc_over) err_o = PB_ERR_ACC_RANGE;
-        else if (host_big || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
+        else if (host_big || host_over) err_o = PB_ERR_HOST_RANGE;
         rd_mem_o = M_HOST; rd_lo_o = FW'(ha);   rd_hi_o = FW'(end_host);
         wr_mem_o = M_ACC;  wr_lo_o = FW'(acca); wr_hi_o = FW'(acc_end);
       end
       PB_OP_STORE_ACC: begin
         unit_o = PB_UNIT_ST;
-        if (rows == 17'd0 || cols == 17'd0 || cols > NN) err_o = PB_ERR_FIELD_RANGE;
+        if (rows == 17'd0 || cols == 17'd0 || cols_big) err_o = PB_ERR_FIELD_RANGE;
         else if (acc_over) err_o = PB_ERR_ACC_RANGE;
-        else if (host_big || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
+        else if (host_big || host_over) err_o = PB_ERR_HOST_RANGE;
         else if (prog_ov) err_o = PB_ERR_HOST_RANGE;
         rd_mem_o = M_ACC;  rd_lo_o = FW'(acca); rd_hi_o = FW'(acc_end);
         wr_mem_o = M_HOST; wr_lo_o = FW'(ha);   wr_hi_o = FW'(end_host);
       end
       PB_OP_WEIGHTS: begin
         unit_o = PB_UNIT_EX;
-        if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
+        if (sp_over) err_o = PB_ERR_SP_RANGE;
         rd_mem_o = M_SP; rd_lo_o = FW'(spa); rd_hi_o = FW'(sp_end);
       end
       PB_OP_MATMUL: begin
         unit_o = PB_UNIT_EX;
         if (rows == 17'd0) err_o = PB_ERR_FIELD_RANGE;
-        else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
+        else if (sp_over) err_o = PB_ERR_SP_RANGE;
         else if (acc_over) err_o = PB_ERR_ACC_RANGE;
         rd_mem_o = M_SP;  rd_lo_o = FW'(spa);  rd_hi_o = FW'(sp_end);
         wr_mem_o = M_ACC; wr_lo_o = FW'(acca); wr_hi_o = FW'(acc_end);
       end
       PB_OP_ACTIVATE: begin
         unit_o = PB_UNIT_LD;
-        if (rows == 17'd0 || pool_o == 5'd0 || pool_o > 5'd16) err_o = PB_ERR_FIELD_RANGE;
-        else if (sp_end > SPR) err_o = PB_ERR_SP_RANGE;
+        if (rows == 17'd0 || pool_bad) err_o = PB_ERR_FIELD_RANGE;
+        else if (sp_over) err_o = PB_ERR_SP_RANGE;
         else if (acc_over) err_o = PB_ERR_ACC_RANGE;
         rd_mem_o = M_ACC; rd_lo_o = FW'(acca); rd_hi_o = FW'(acc_end);
         wr_mem_o = M_SP;  wr_lo_o = FW'(spa);  wr_hi_o = FW'(sp_end);
       end
       PB_OP_CONFIG: begin
         unit_o = PB_UNIT_LD;
-        if ($signed(lo_o) > $signed(hi_o)) err_o = PB_ERR_FIELD_RANGE;
-        else if ((K < 32 && (64'(host_addr_o) >> K) != 64'd0) || end_host > HOST) err_o = PB_ERR_HOST_RANGE;
+        if (lo_gt_hi) err_o = PB_ERR_FIELD_RANGE;
+        else if ((K < 32 && (64'(host_addr_o) >> K) != 64'd0) || host_over) err_o = PB_ERR_HOST_RANGE;
         rd_mem_o = M_HOST; rd_lo_o = FW'(ha); rd_hi_o = FW'(end_host);
       end
       PB_OP_SYNC, PB_OP_HALT: unit_o = PB_UNIT_CTL;

@@ -2,10 +2,10 @@
 // Instruction fetcher: requests 128-bit words in order into a 4-entry queue (entries + requests in flight).
 `default_nettype none
 
-// The queue shifts: entry 0 is always the head, so the head needs no read multiplexer; on a pop
-// every entry takes the next one's word, and an arriving word goes to the first free entry
-// (after the shift). Words arrive and leave in program order, so the PC of the head is a counter
-// of the words issued (no PC stored per entry).
+// Entry 0, the head, is a register, so the head needs no read multiplexer; on a pop it takes
+// entry 1's word, and an arriving word goes to the first free entry (after the pop). Entries 1..3
+// are a ring in a memory (below). Words arrive and leave in program order, so the PC of the head
+// is a counter of the words issued (no PC stored per entry).
 //
 // Entries hold the word packed (docs/fpga.md): the opcode in 4 bits (every opcode at or above 16
 // is illegal, as is 15), and the row address at [47:32] (sp_addr, or acc_addr of LOAD_ACC and
@@ -100,7 +100,7 @@ module pb_fetch #(
     assign up[u] = {hd_host, hd[28 + AQ + RQ +: 32], hd_rows, hd_addr, hd[4 +: 24], 4'd0, hd[3:0]};
   end
 
-  logic [SW-1:0]  data_q [0:DEPTH-1] /* verilator split_var */;
+  logic [SW-1:0]  head_q, entry1;
   logic [2:0]     count_q, inflight_q;
   logic [PCW-1:0] fetch_pc_q, head_pc_q;
 
@@ -111,7 +111,7 @@ module pb_fetch #(
   assign pop            = pop_i && head_valid_o;
 
   assign head_valid_o = count_q != 3'd0;
-  assign pk[0]        = data_q[0];
+  assign pk[0]        = head_q;
   assign head_o       = up[0];
   assign next_head_o  = up[1];
   assign head_pc_o    = head_pc_q;
@@ -137,27 +137,53 @@ module pb_fetch #(
     end
   end
 
-  // entry e: after a pop it holds the next entry's word, or the arriving word if e is the last
-  // occupied entry after the shift (count - 1); without a pop it takes the arriving word if it is
-  // the first free entry (count). One register per entry (not a memory): a 2:1 multiplexer and an
-  // enable in front of each. The multiplexer selects the next entry's word whenever that entry is
-  // occupied (count > e + 1), the arriving word otherwise: the same choice in every case where the
-  // entry loads and keeps a word (a pop with count = e + 1 and no response empties the entry), so
-  // it depends on registers only, not on the pop (the issue decision). Entry 0's input is
-  // next_head_o: the caller can decode it one cycle ahead (head_load_o: entry 0 loads).
-  for (genvar e = 0; e < DEPTH; e++) begin : g_entry
-    logic take_rsp, load;
-    logic [SW-1:0] nxt;
-    assign take_rsp = if_rsp_valid_i && (pop ? (3'(e) + 3'd1 == count_q) : (3'(e) == count_q));
-    assign load     = take_rsp || (pop && e + 1 < DEPTH);
-    assign nxt      = (e + 1 < DEPTH && count_q > 3'(e + 1)) ? data_q[(e + 1) % DEPTH] : rsp_packed;
-    always_ff @(posedge clk_i) begin
-      if (load) data_q[e] <= nxt;
-    end
-    if (e == 0) begin : g_head
-      assign pk[1]       = nxt;
-      assign head_load_o = load;
-    end
+  // The head (entry 0) is a register; entries 1..3 (the tail) are a ring of DEPTH words in a
+  // memory (block RAM: flip-flops loaded from the response port each take a logic cell of their
+  // own). Tail entry k (1 <= k < count) is at ring index rp + k - 1; a pop advances rp. An arriving
+  // word that lands behind the head goes to ring index rp + count - 1 (the same index with or
+  // without a pop in that cycle). The ring's registered read port reads entry 1 of the next cycle
+  // (index rp + pop); when that entry is the word arriving in this cycle (count - pop = 1 with a
+  // response) the read is skipped and the word is taken from byp_q, which holds the response of
+  // the previous cycle (sel_q says which). The memory is never read and written at one index in
+  // the same cycle.
+  logic [1:0]    rp_q, rp_d, wa;
+  logic          ring_we, sel_d, sel_q;
+  logic [SW-1:0] ring_q, byp_q;
+  (* ram_style = "block", no_rw_check *)
+  logic [SW-1:0] ring [0:DEPTH-1];
+  assign rp_d    = rp_q + 2'(pop);
+  assign wa      = rp_q + 2'(count_q) - 2'd1;
+  assign ring_we = if_rsp_valid_i && (count_q - 3'(pop) != 3'd0);
+  assign sel_d   = if_rsp_valid_i && (count_q - 3'(pop) == 3'd1);
+`ifdef PB_ZERO_INIT
+  // Simulation only: start from zeros (the block RAM's undefined contents are never used)
+  initial begin
+    for (int i = 0; i < DEPTH; i++) ring[i] = '0;
+  end
+`endif
+  always_ff @(posedge clk_i) begin
+    if (ring_we) ring[wa] <= rsp_packed;
+    if (!sel_d) ring_q <= ring[rp_d];
+    byp_q <= rsp_packed;
+    sel_q <= sel_d;
+    rp_q  <= rp_d;
+  end
+  assign entry1 = sel_q ? byp_q : ring_q;
+
+  // The head loads entry 1 on a pop when there is one (count > 1), the arriving word when it
+  // lands in entry 0 (count = 0, or count = 1 with a pop). The multiplexer selects entry 1
+  // whenever it exists, the arriving word otherwise: it depends on registers only, not on the pop
+  // (the issue decision). Its output is next_head_o: the caller decodes it one cycle ahead
+  // (head_load_o: the head loads).
+  logic take_rsp, load;
+  logic [SW-1:0] nxt;
+  assign take_rsp    = if_rsp_valid_i && (pop ? (count_q == 3'd1) : (count_q == 3'd0));
+  assign load        = take_rsp || pop;
+  assign nxt         = (count_q > 3'd1) ? entry1 : rsp_packed;
+  assign pk[1]       = nxt;
+  assign head_load_o = load;
+  always_ff @(posedge clk_i) begin
+    if (load) head_q <= nxt;
   end
 endmodule
 
