@@ -260,8 +260,10 @@ module pb_host_mem #(
   // The response is valid in the cycle after the RAM's last word was captured (cap_q); capa0_q and
   // capslot_q still describe that word then. The last word is kept in a register (lastw_q); the
   // bytes of the other words in a memory (block RAM: its read data, read every cycle, shows in the
-  // response cycle every byte written up to the cycle before; a byte written in the same cycle is
-  // one of the last word's and is taken from lastw_q instead). Only the bytes that can come from
+  // response cycle every byte written up to the cycle before). The last word's capture (rdy_q: the
+  // cycle before the response) writes nothing to the memory, so the read that the response uses
+  // never meets a write to its address (a block RAM's read of an address written in the same cycle
+  // is undefined; no_rw_check says no used read does). Only the bytes that can come from
   // an earlier word are used: of a 16-byte instruction read (its last word is word 7 + a0), bytes
   // 0-13, and byte 14 when a0 = 1 (byte 15 is always in the last word); of a read, bytes 0..N-1 (a
   // byte in the last word when capslot_q = (k + a0) / 2). The bridge reads one byte: word 0 is its
@@ -274,7 +276,7 @@ module pb_host_mem #(
   always_ff @(posedge clk_i) begin
     if (cap_q) lastw_q <= {odd_b, even_b};
     for (int k = 0; k < MB; k++)
-      if (cap_q && capslot_q == CW'((k + 32'(capa0_q)) / 2)) rbuf_m[capa0_q][k*8 +: 8] <= (k % 2 == 0) ? even_b : odd_b;
+      if (cap_q && !rdy_q && capslot_q == CW'((k + 32'(capa0_q)) / 2)) rbuf_m[capa0_q][k*8 +: 8] <= (k % 2 == 0) ? even_b : odd_b;
     rbuf_q <= rbuf_m[capa0_q];
   end
 

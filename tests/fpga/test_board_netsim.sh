@@ -9,7 +9,7 @@
 #     host memory equal to ref);
 #   - a program for another array size is refused, naming both configurations.
 # No Fashion-MNIST network fits the iCEBreaker build (N=1, 64 KiB host memory: cnn_w0.25 needs
-# 365 KB there); the simulated board of the uart tests (mk/uart.mk, N=4) runs them.
+# 358 KB of code there); the simulated board of the uart tests (mk/uart.mk, N=4) runs them.
 # Ends with "# fpga/test_board_netsim: P passed, F failed".
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
@@ -41,6 +41,8 @@ nb="$nb $T/err_ill.pbs $T/err_range.pbs"
 
 sim_start netsim || exit 1
 PB_BOARD_N=$BN PB_BOARD_SP=$BSP PB_BOARD_ACC=$BACC PB_BOARD_HOST=$BHOST PB_BOARD_RQ_LANES=$BRQ run_uart_progs $LOG/test_board_netsim.log $nb
+# every program was written for this board: none may be skipped
+check "all $(echo $nb | wc -w) programs ran on the board" grep -q "^$(echo $nb | wc -w) programs on the board" $LOG/test_board_netsim.log
 
 # the error program for another array size: the board refuses it before anything runs
 sed "s/^\.hw n=$BN /.hw n=$((BN * 2)) /" $T/err_range.pbs > $T/other.pbs

@@ -3,7 +3,7 @@
  * Hand-checkable and error programs on the simulated board over the UART link, against the C
  * reference model (the independent source of the expected results): every N=4 assembly program
  * the C unit tests save (PB_PROG_DUMP, tests/run_tests.sh), retargeted to the board's memories
- * (N stays the board's; programs whose data lies beyond the board's 128 KiB are skipped), runs through the `uart` backend
+ * (N stays the board's; programs whose data lies beyond the board's host memory are skipped), runs through the `uart` backend
  * and the `ref` backend; the end state (HALT or error, error code, faulting PC, instructions
  * retired) and the driver's view of the whole host memory must be equal.
  *
@@ -153,9 +153,9 @@ int main(int argc, char **argv) {
   pb_uart_backend_stats_t s;
   pb_backend_uart_stats(u, &s);
   printf("%d programs on the board (%d ending in HALT, %d in an error), %d skipped (N != %u), %d skipped (data beyond "
-         "the board's 128 KiB), %d skipped (result depends on the initial scratchpad or accumulator); link: %llu "
+         "the board's %u bytes), %d skipped (result depends on the initial scratchpad or accumulator); link: %llu "
          "requests, %llu retries; %llu bytes written, %llu read back\n",
-         ran, halted, faulted, skipped, board.n, skipped_fit, skipped_sram, (unsigned long long)s.link.requests, (unsigned long long)s.link.retries,
+         ran, halted, faulted, skipped, board.n, skipped_fit, board.host_bytes, skipped_sram, (unsigned long long)s.link.requests, (unsigned long long)s.link.retries,
          (unsigned long long)s.mem_written, (unsigned long long)s.mem_read);
   CHECK(ran > 0 && faulted > 0 && halted > 0, "programs of both kinds ran (%d, %d)", halted, faulted);
   u->close(u);
