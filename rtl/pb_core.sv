@@ -18,9 +18,23 @@ module pb_core #(
   // width of the five performance counters (33..64; the registers read as 64-bit values, which
   // wrap after 2^CNT_W): an area option for small FPGAs, not a timing parameter
 `ifdef PB_CNT_W
-  parameter int CNT_W      = `PB_CNT_W
+  parameter int CNT_W      = `PB_CNT_W,
 `else
-  parameter int CNT_W      = 64
+  parameter int CNT_W      = 64,
+`endif
+  // area options of the load unit for one FPGA, no byte or cycle of behaviour depends on them
+  // (board builds set them like RQ_LANES; mk/fpga.mk ICE40_HW, docs/arithmetic.md): multipliers
+  // per requantizer lane (pb_requant MULS, 3..6), and CONFIG's entries in a block RAM (1) or in
+  // flip-flops (0)
+`ifdef PB_RQ_MULS
+  parameter int RQ_MULS    = `PB_RQ_MULS,
+`else
+  parameter int RQ_MULS    = 3,
+`endif
+`ifdef PB_CFG_RAM
+  parameter int CFG_RAM    = `PB_CFG_RAM
+`else
+  parameter int CFG_RAM    = 0
 `endif
 ) (
   input  logic            clk_i,
@@ -69,13 +83,19 @@ module pb_core #(
 `include "pb_isa.vh"
 
   // Parameters that the hardware cannot be built with stop elaboration by instantiating a module
-  // that does not exist and whose name says why. CNT_W in every tool. RQ_LANES not in Yosys
-  // (SYNTHESIS): the FPGA flows read the RTL with the board's lane count as RQ_LANES's default
-  // (PB_RQ_LANES) and set N on the board's top, and Yosys checks every module it holds, pb_core at
-  // its default N = 16 too, which the board's lane count need not divide; fpga/flow.sh checks
-  // RQ_LANES against the board's N before Yosys runs.
+  // that does not exist and whose name says why. CNT_W, RQ_MULS and CFG_RAM in every tool.
+  // RQ_LANES not in Yosys (SYNTHESIS): the FPGA flows read the RTL with the board's lane count as
+  // RQ_LANES's default (PB_RQ_LANES) and set N on the board's top, and Yosys checks every module it
+  // holds, pb_core at its default N = 16 too, which the board's lane count need not divide;
+  // fpga/flow.sh checks RQ_LANES against the board's N before Yosys runs.
   if (CNT_W < 33 || CNT_W > 64) begin : g_bad_cnt_w
     pb_error_CNT_W_is_not_in_33_to_64 u_error ();
+  end
+  if (RQ_MULS < 3 || RQ_MULS > 6) begin : g_bad_rq_muls
+    pb_error_RQ_MULS_is_not_in_3_to_6 u_error ();
+  end
+  if (CFG_RAM != 0 && CFG_RAM != 1) begin : g_bad_cfg_ram
+    pb_error_CFG_RAM_is_not_0_or_1 u_error ();
   end
 `ifndef SYNTHESIS
   if (RQ_LANES < 1 || RQ_LANES > N || N % RQ_LANES != 0) begin : g_bad_rq_lanes
@@ -281,7 +301,8 @@ module pb_core #(
     .clk_i(clk_i), .we_i(acc_we), .waddr_i(acc_waddr), .wmask_i(1'b1), .wdata_i(acc_wdata),
     .re_i(accb_re), .raddr_i(accb_raddr), .rdata_o(accb_rdata));
 
-  pb_ld_unit #(.N(N), .PCW(PCW), .RQ_LANES(RQ_LANES), .HAW(K), .SAW(SAW), .AAW(AAW), .RCW(RCW)) u_ld (
+  pb_ld_unit #(.N(N), .PCW(PCW), .RQ_LANES(RQ_LANES), .HAW(K), .SAW(SAW), .AAW(AAW), .RCW(RCW),
+               .RQ_MULS(RQ_MULS), .CFG_RAM(CFG_RAM)) u_ld (
     .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ld_start), .op_i(op), .pc_i(head_pc),
     .sp_col_i(sp_col), .cols_i(cols), .sp_addr_i(sp_addr), .rows_i(rows), .host_stride_i(host_stride),
     .host_addr_i(host_addr), .acc_addr_i(acc_addr), .pool_i(pool), .pool_stride_i(pool_stride),

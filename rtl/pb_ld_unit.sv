@@ -20,13 +20,11 @@ module pb_ld_unit #(
   parameter int SAW      = 16,
   parameter int AAW      = 16,
   parameter int RCW      = 16,
-  // multipliers per requantizer lane (pb_requant MULS): as many as leave the whole core within
-  // the iCE40 UP5K's eight SB_MAC16 (N * N PEs, one in pb_decode, the lanes), at least three
-  parameter int RQ_MULS  = (N * N + 1 + 6 * RQ_LANES <= 8) ? 6 :
-                           (N * N + 1 + 4 * RQ_LANES <= 8) ? 4 : 3,
+  // multipliers per requantizer lane (pb_requant MULS, 3..6; pb_core passes the board's choice)
+  parameter int RQ_MULS  = 3,
   // 1: CONFIG's bias and multiplier entries in a block RAM (one word of N * 64 bits, read every
-  // cycle) instead of N * 64 flip-flops; 1 at N = 1, where they are the largest set of registers
-  parameter int CFG_RAM  = (N == 1) ? 1 : 0
+  // cycle) instead of N * 64 flip-flops (pb_core passes the board's choice)
+  parameter int CFG_RAM  = 0
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,

@@ -48,8 +48,7 @@ if "$VERILATOR" --lint-only -Wall "$RTL" > "$OUT/lint.log" 2>&1; then ok "lint";
 # HOLD_MULT = 1 (pb_ld_unit with a lane per column): its results are checked by tests/rtl/dma (tb_ld)
 if "$VERILATOR" --lint-only -Wall -GHOLD_MULT=1 "$RTL" > "$OUT/lint_hold.log" 2>&1; then ok "lint HOLD_MULT=1"
 else bad "lint HOLD_MULT=1" "$OUT/lint_hold.log"; fi
-# every multiplier count (MULS), with and without HOLD_MULT; MULS = 3 (the default) and 6 are
-# simulated below, 4 and 5 combine their two halves
+# every multiplier count (MULS), with and without HOLD_MULT; each is simulated below
 for m in 4 5 6; do
   for h in 0 1; do
     if "$VERILATOR" --lint-only -Wall -GMULS=$m -GHOLD_MULT=$h "$RTL" > "$OUT/lint_m$m.log" 2>&1; then
@@ -60,10 +59,12 @@ done
 
 # ---- 2. Verilator harness, pb_requant() compiled as C ----
 echo "== verilator: tb_requant.cpp against pb_requant()"
+# every multiplier count: 3 (the default), 6 (the iCEBreaker build's), and 4 and 5, which no
+# board build takes but which combine the other two's halves (the four multiplies, the shifting ones)
 rc=0
 "$CC" -std=c11 -O2 -Wall -Wextra -Werror -I"$ROOT/include" -c "$ROOT/common/requant.c" -o "$OUT/requant.o" \
   > "$OUT/verilator_build.log" 2>&1 || rc=$?
-for m in 3 6; do
+for m in 3 4 5 6; do
   [ $m = 3 ] && sfx= || sfx=_m$m
   r=$rc
   if [ "$r" = 0 ]; then
@@ -99,7 +100,7 @@ fi
 
 # ---- 4. Yosys: generic synth + check -assert, iCE40 with DSPs, no latch cells; the iCE40 netlist re-simulated ----
 echo "== yosys: synth; check -assert / synth_ice40 -dsp; check -assert"
-# MULS = 3 (the default) and 6 (pb_ld_unit's at N = 1); the Icarus test on each iCE40 netlist
+# MULS = 3 (the default) and 6 (the iCEBreaker build's); the Icarus test on each iCE40 netlist
 for m in 3 6; do
   [ $m = 3 ] && sfx= || sfx=_m$m
   echo "-- MULS=$m"
