@@ -45,6 +45,9 @@ bad_param() { # TOOLS="..." bad_param NAME VALUE EXPECTED-MODULE-NAME
 TOOLS="verilator iverilog" bad_param RQ_LANES 3 pb_error_RQ_LANES_is_not_a_divisor_of_N
 TOOLS="verilator iverilog" bad_param RQ_LANES 8 pb_error_RQ_LANES_is_not_a_divisor_of_N
 TOOLS="verilator yosys iverilog" bad_param CNT_W 32 pb_error_CNT_W_is_not_in_33_to_64
+TOOLS="verilator yosys iverilog" bad_param RQ_MULS 2 pb_error_RQ_MULS_is_not_in_3_to_6
+TOOLS="verilator yosys iverilog" bad_param RQ_MULS 7 pb_error_RQ_MULS_is_not_in_3_to_6
+TOOLS="verilator yosys iverilog" bad_param CFG_RAM 2 pb_error_CFG_RAM_is_not_0_or_1
 # ... but a legal instance of a core whose defaults would be illegal elaborates: the FPGA flows read
 # the RTL with the board's RQ_LANES as the default (PB_RQ_LANES) and set N on the board's top, so
 # Yosys also holds pb_core at its default N = 16 with RQ_LANES = 3 (unused)
