@@ -6,7 +6,7 @@
 #   fpga/flow.sh ice40|ecp5        (mk/fpga.mk: make fpga-ice40, make fpga-ecp5; docs/fpga.md)
 # Hardware parameters, clock and seed come from the environment (defaults: the board's
 # configuration in mk/fpga.mk): N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W FREQ SEED BAUD, and
-# pb_core's area options RQ_MULS (default 3) and CFG_RAM (default 0);
+# the area options RQ_MULS (default 3) and BUF_RAM (default 0; mk/fpga.mk);
 # OUT (output directory); tools YOSYS NEXTPNR_ICE40 ICEPACK ICEPLL NEXTPNR_ECP5 ECPPACK ECPPLL.
 # A design that does not fit stops nextpnr at placement, after its packer has printed the
 # utilization: the report has the numbers.
@@ -19,8 +19,8 @@ case $BOARD in
   *) echo "fpga/flow.sh: unknown board '$BOARD' (ice40, ecp5)" >&2; exit 2 ;;
 esac
 : "${N:?} ${SP_ROWS:?} ${ACC_ROWS:?} ${HOST_BYTES:?} ${RQ_LANES:?} ${CNT_W:?} ${FREQ:?} ${SEED:?} ${BAUD:?}"
-RQ_MULS=${RQ_MULS:-3} CFG_RAM=${CFG_RAM:-0}
-export N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W FREQ SEED BAUD RQ_MULS CFG_RAM
+RQ_MULS=${RQ_MULS:-3} BUF_RAM=${BUF_RAM:-0}
+export N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W FREQ SEED BAUD RQ_MULS BUF_RAM
 OUT=${OUT:-build/fpga/$BOARD}   # inside the repository: the YoWASP tools only see the working directory
 YOSYS=${YOSYS:-yosys}
 mkdir -p "$OUT"
@@ -48,8 +48,8 @@ fi
 if ! [ "$RQ_MULS" -ge 3 ] 2>/dev/null || [ "$RQ_MULS" -gt 6 ]; then
   echo "fpga/flow.sh: RQ_MULS=$RQ_MULS is not in 3..6" >&2; exit 2
 fi
-if [ "$CFG_RAM" != 0 ] && [ "$CFG_RAM" != 1 ]; then
-  echo "fpga/flow.sh: CFG_RAM=$CFG_RAM is not 0 or 1" >&2; exit 2
+if [ "$BUF_RAM" != 0 ] && [ "$BUF_RAM" != 1 ]; then
+  echo "fpga/flow.sh: BUF_RAM=$BUF_RAM is not 0 or 1" >&2; exit 2
 fi
 TIMEOUT=$((FREQ * 5000))   # bridge inter-byte timeout: 5 ms
 if [ "$BOARD" = ice40 ] && [ "$FREQ" = 12 ]; then
@@ -71,7 +71,7 @@ if [ -z "$ACHIEVED" ] || ! awk -v a="$ACHIEVED" -v f="$FREQ" 'BEGIN { exit !(a +
   echo "fpga/flow.sh: the $BOARD PLL cannot make exactly $FREQ MHz from the board's oscillator (closest: ${ACHIEVED:-none})" >&2
   exit 2
 fi
-say "fpga/flow.sh $BOARD${CORE:+ (CORE=$CORE)}: N=$N SP_ROWS=$SP_ROWS ACC_ROWS=$ACC_ROWS HOST_BYTES=$HOST_BYTES RQ_LANES=$RQ_LANES CNT_W=$CNT_W RQ_MULS=$RQ_MULS CFG_RAM=$CFG_RAM, $FREQ MHz (clock ${ACHIEVED:-?} MHz: $PLL), UART $BAUD baud ($CLKS_PER_BIT clocks a bit), seed $SEED"
+say "fpga/flow.sh $BOARD${CORE:+ (CORE=$CORE)}: N=$N SP_ROWS=$SP_ROWS ACC_ROWS=$ACC_ROWS HOST_BYTES=$HOST_BYTES RQ_LANES=$RQ_LANES CNT_W=$CNT_W RQ_MULS=$RQ_MULS BUF_RAM=$BUF_RAM, $FREQ MHz (clock ${ACHIEVED:-?} MHz: $PLL), UART $BAUD baud ($CLKS_PER_BIT clocks a bit), seed $SEED"
 
 # ---- synthesis ----
 # CORE=shell: the board shell with fpga/shell/pb_core.sv, a stand-in that is NOT the accelerator
@@ -81,7 +81,7 @@ else SRC="$(ls rtl/*.sv fpga/rtl/*.sv | tr "\n" " ") $BOARD_SV"; fi
 if [ "$BOARD" = ice40 ]; then SYNTH="synth_ice40 -dsp -spram -top $TOP -json $OUT/$TOP.json"
 else SYNTH="synth_ecp5 -top $TOP -json $OUT/$TOP.json"; fi
 t1=$(date +%s)
-$YOSYS -q -l "$OUT/yosys.log" -p "read_verilog -sv -Irtl -Ifpga/rtl -DPB_RQ_LANES=$RQ_LANES -DPB_CNT_W=$CNT_W -DPB_RQ_MULS=$RQ_MULS -DPB_CFG_RAM=$CFG_RAM $SRC;
+$YOSYS -q -l "$OUT/yosys.log" -p "read_verilog -sv -Irtl -Ifpga/rtl -DPB_RQ_LANES=$RQ_LANES -DPB_CNT_W=$CNT_W -DPB_RQ_MULS=$RQ_MULS -DPB_BUF_RAM=$BUF_RAM $SRC;
   chparam -set N $N -set SP_ROWS $SP_ROWS -set ACC_ROWS $ACC_ROWS -set HOST_BYTES $HOST_BYTES -set CLKS_PER_BIT $CLKS_PER_BIT -set TIMEOUT_CYCLES $TIMEOUT $PLL $TOP;
   $SYNTH; check -assert; tee -q -o $OUT/yosys_stat.txt stat" > /dev/null 2>&1
 rc=$?

@@ -5,14 +5,16 @@
 
 FPGA_DIR := $(BUILD)/fpga
 
-# ---- board configurations: N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W RQ_MULS CFG_RAM, clock (MHz),
+# ---- board configurations: N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W RQ_MULS BUF_RAM, clock (MHz),
 # nextpnr seed, UART rate (the clock must be a multiple; protobrain run --backend uart --baud must
-# equal it). RQ_MULS (multipliers per requantizer lane, 3..6) and CFG_RAM (CONFIG's entries in a
-# block RAM: 1) are area options of pb_core that change no byte or cycle (docs/arithmetic.md) ----
+# equal it). RQ_MULS (multipliers per requantizer lane, 3..6) and BUF_RAM (the small buffers in
+# block RAM: 1, in flip-flops: 0; the load unit's CONFIG entries, the fetch queue's tail, the
+# host-memory response buffer) are area options that change no byte or cycle (docs/fpga.md) ----
 # iCEBreaker: the largest build that fits the UP5K's 5,280 logic cells is N=1 with small memories
 # (docs/fpga.md), on the board's 12 MHz oscillator; the shell (stand-in core) is built at 30 MHz.
-# Its 8 SB_MAC16 hold the N*N PEs, one in pb_decode and RQ_LANES*RQ_MULS: 1 + 1 + 6 at N=1; the
-# CONFIG entries (64 flip-flops at N=1, its largest set of registers) in a block RAM
+# Its 8 SB_MAC16 hold the N*N PEs, one in pb_decode and RQ_LANES*RQ_MULS: 1 + 1 + 6 at N=1; its
+# small buffers in block RAM (flip-flops cost logic cells there). The ULX3S keeps them in
+# flip-flops: a block RAM's 5.8 ns clock-to-output would start the fetch path (docs/fpga.md).
 ICE40_HW   := 1 256 256 65536 1 33 6 1
 ICE40_FREQ := 12
 ICE40_SHELL_FREQ := 30
@@ -27,7 +29,7 @@ ECP5_BAUD  := 1000000
 LANES_HW   := 2 1024 256 131072 1 40 3 0
 
 hw_env = N=$(word 1,$(1)) SP_ROWS=$(word 2,$(1)) ACC_ROWS=$(word 3,$(1)) HOST_BYTES=$(word 4,$(1)) \
-         RQ_LANES=$(word 5,$(1)) CNT_W=$(word 6,$(1)) RQ_MULS=$(word 7,$(1)) CFG_RAM=$(word 8,$(1))
+         RQ_LANES=$(word 5,$(1)) CNT_W=$(word 6,$(1)) RQ_MULS=$(word 7,$(1)) BUF_RAM=$(word 8,$(1))
 # RQ_LANES must divide N (Yosys does not check it: rtl/pb_core.sv; fpga/flow.sh does for its runs,
 # this for the netlist builds below, which set the parameters themselves)
 lanes_ok = $(if $(shell [ $$(( $(word 1,$(1)) % $(word 5,$(1)) )) = 0 ] 2> /dev/null && echo y),,\
@@ -76,7 +78,7 @@ $(NET_V): $(RTL_ALL) mk/fpga.mk
 	$(YOSYS) -q -l $(FPGA_DIR)/netsim/yosys.log -p "read_verilog -sv -Irtl $(RTL_SV); \
 	  chparam -set N $(word 1,$(ICE40_HW)) -set SP_ROWS $(word 2,$(ICE40_HW)) -set ACC_ROWS $(word 3,$(ICE40_HW)) \
 	    -set HOST_BYTES $(word 4,$(ICE40_HW)) -set RQ_LANES $(word 5,$(ICE40_HW)) -set CNT_W $(word 6,$(ICE40_HW)) \
-	    -set RQ_MULS $(word 7,$(ICE40_HW)) -set CFG_RAM $(word 8,$(ICE40_HW)) pb_core; \
+	    -set RQ_MULS $(word 7,$(ICE40_HW)) -set BUF_RAM $(word 8,$(ICE40_HW)) pb_core; \
 	  synth_ice40 -dsp -top pb_core; check -assert; tee -q -o $(FPGA_DIR)/netsim/stat.txt stat; \
 	  setundef -zero -params t:SB_RAM40_4K; splitnets; write_verilog -noattr $@" > /dev/null 2>&1 \
 	  || (tail -20 $(FPGA_DIR)/netsim/yosys.log; exit 1)
@@ -119,10 +121,10 @@ $(FPGA_DIR)/tests/$(1)/%: tests/rtl/%.c tests/rtl/cosim_util.h $(FPGA_TESTLIB) $
 	$(CXX) -o $$@ $$@.o $(FPGA_TESTLIB) $(BUILD)/libpbcore.a $$(FPGA_VSIM_$(1)) $(LDLIBS) $(VSIM_LIBS)
 endef
 
-# Verilator -G flags of a configuration list (N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W RQ_MULS CFG_RAM)
+# Verilator -G flags of a configuration list (N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W RQ_MULS BUF_RAM)
 hw_gflags = -GN=$(word 1,$(1)) -GSP_ROWS=$(word 2,$(1)) -GACC_ROWS=$(word 3,$(1)) \
             "-GHOST_BYTES=64'd$(word 4,$(1))" -GRQ_LANES=$(word 5,$(1)) -GCNT_W=$(word 6,$(1)) \
-            -GRQ_MULS=$(word 7,$(1)) -GCFG_RAM=$(word 8,$(1))
+            -GRQ_MULS=$(word 7,$(1)) -GBUF_RAM=$(word 8,$(1))
 # (they depend on this file too: the configurations are defined here)
 $(eval $(call fpga_vsim,ice40,$(call hw_gflags,$(ICE40_HW)) $(RTL_SV),$(RTL_ALL) mk/fpga.mk,$(VL_FLAGS),$(VL_CXXFLAGS),$(ICE40_HW)))
 # ecp5: the RTL core with the ULX3S build's parameters (tests/fpga/test_ecp5_rtl.sh)
@@ -143,7 +145,7 @@ fpga-netsim: $(FPGA_TESTS) ## build the iCE40 netlist re-simulation and the FPGA
 
 # ---- the iCEBreaker board's netlist behind a pseudo-terminal (tests/fpga/test_board_netsim.sh) ----
 # pb_board (core + UART bridge + host-memory arbiter + SPRAM) at the iCE40 build's parameters
-# (ICE40_HW, with RQ_LANES, CNT_W, RQ_MULS and CFG_RAM as fpga/flow.sh sets them), synth_ice40 -dsp -spram as in the
+# (ICE40_HW, with RQ_LANES, CNT_W, RQ_MULS and BUF_RAM as fpga/flow.sh sets them), synth_ice40 -dsp -spram as in the
 # flow, written by Yosys and Verilated with its cell models into the simulated board's harness
 # (fpga/sim/board_vl.cpp, pb_board_sim.c): build/fpga/pb_board_netsim drives the netlist with the
 # bit-level UART. The UART divider and timeout are the 12 MHz flow's (4 clocks a bit at 3 Mbaud;
@@ -160,7 +162,7 @@ BNET_DEFS := -DBOARD_N=$(word 1,$(ICE40_HW)) -DBOARD_SP=$(word 2,$(ICE40_HW)) -D
 $(BNET_V): $(RTL_ALL) $(BNET_RTL) mk/fpga.mk
 	@mkdir -p $(dir $@)
 	$(YOSYS) -q -l $(BNET_DIR)/yosys.log -p "read_verilog -sv -Irtl -Ifpga/rtl -DPB_RQ_LANES=$(word 5,$(ICE40_HW)) \
-	    -DPB_CNT_W=$(word 6,$(ICE40_HW)) -DPB_RQ_MULS=$(word 7,$(ICE40_HW)) -DPB_CFG_RAM=$(word 8,$(ICE40_HW)) \
+	    -DPB_CNT_W=$(word 6,$(ICE40_HW)) -DPB_RQ_MULS=$(word 7,$(ICE40_HW)) -DPB_BUF_RAM=$(word 8,$(ICE40_HW)) \
 	    $(RTL_SV) $(BNET_RTL); \
 	  chparam -set N $(word 1,$(ICE40_HW)) -set SP_ROWS $(word 2,$(ICE40_HW)) -set ACC_ROWS $(word 3,$(ICE40_HW)) \
 	    -set HOST_BYTES $(word 4,$(ICE40_HW)) -set CLKS_PER_BIT $(BNET_CPB) -set TIMEOUT_CYCLES $(BNET_TIMEOUT) pb_board; \

@@ -22,19 +22,19 @@ module pb_core #(
 `else
   parameter int CNT_W      = 64,
 `endif
-  // area options of the load unit for one FPGA, no byte or cycle of behaviour depends on them
-  // (board builds set them like RQ_LANES; mk/fpga.mk ICE40_HW, docs/arithmetic.md): multipliers
-  // per requantizer lane (pb_requant MULS, 3..6), and CONFIG's entries in a block RAM (1) or in
-  // flip-flops (0)
+  // area options for one FPGA, no byte or cycle of behaviour depends on them (board builds set
+  // them like RQ_LANES; mk/fpga.mk ICE40_HW, docs/fpga.md): multipliers per requantizer lane
+  // (pb_requant MULS, 3..6), and the small buffers (the load unit's CONFIG entries, the fetch
+  // queue's tail; the board's host-memory response buffer) in block RAM (1) or flip-flops (0)
 `ifdef PB_RQ_MULS
   parameter int RQ_MULS    = `PB_RQ_MULS,
 `else
   parameter int RQ_MULS    = 3,
 `endif
-`ifdef PB_CFG_RAM
-  parameter int CFG_RAM    = `PB_CFG_RAM
+`ifdef PB_BUF_RAM
+  parameter int BUF_RAM    = `PB_BUF_RAM
 `else
-  parameter int CFG_RAM    = 0
+  parameter int BUF_RAM    = 0
 `endif
 ) (
   input  logic            clk_i,
@@ -83,7 +83,7 @@ module pb_core #(
 `include "pb_isa.vh"
 
   // Parameters that the hardware cannot be built with stop elaboration by instantiating a module
-  // that does not exist and whose name says why. CNT_W, RQ_MULS and CFG_RAM in every tool.
+  // that does not exist and whose name says why. CNT_W, RQ_MULS and BUF_RAM in every tool.
   // RQ_LANES not in Yosys (SYNTHESIS): the FPGA flows read the RTL with the board's lane count as
   // RQ_LANES's default (PB_RQ_LANES) and set N on the board's top, and Yosys checks every module it
   // holds, pb_core at its default N = 16 too, which the board's lane count need not divide;
@@ -94,8 +94,8 @@ module pb_core #(
   if (RQ_MULS < 3 || RQ_MULS > 6) begin : g_bad_rq_muls
     pb_error_RQ_MULS_is_not_in_3_to_6 u_error ();
   end
-  if (CFG_RAM != 0 && CFG_RAM != 1) begin : g_bad_cfg_ram
-    pb_error_CFG_RAM_is_not_0_or_1 u_error ();
+  if (BUF_RAM != 0 && BUF_RAM != 1) begin : g_bad_buf_ram
+    pb_error_BUF_RAM_is_not_0_or_1 u_error ();
   end
 `ifndef SYNTHESIS
   if (RQ_LANES < 1 || RQ_LANES > N || N % RQ_LANES != 0) begin : g_bad_rq_lanes
@@ -183,7 +183,7 @@ module pb_core #(
   end
   always_ff @(posedge clk_i) limit_q <= limit_d;
 
-  pb_fetch #(.PCW(PCW), .HAW(K), .RCW(RCW), .AW((SAW > AAW) ? SAW : AAW)) u_fetch (
+  pb_fetch #(.PCW(PCW), .HAW(K), .RCW(RCW), .AW((SAW > AAW) ? SAW : AAW), .BUF_RAM(BUF_RAM)) u_fetch (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start), .run_i(state_q == S_RUN),
     .prog_addr_i(prog_addr_q), .limit_i(limit_q), .pop_i(pop),
     .if_req_valid_o(if_req_valid_o), .if_req_addr_o(if_req_addr_o), .if_req_ready_i(if_req_ready_i),
@@ -302,7 +302,7 @@ module pb_core #(
     .re_i(accb_re), .raddr_i(accb_raddr), .rdata_o(accb_rdata));
 
   pb_ld_unit #(.N(N), .PCW(PCW), .RQ_LANES(RQ_LANES), .HAW(K), .SAW(SAW), .AAW(AAW), .RCW(RCW),
-               .RQ_MULS(RQ_MULS), .CFG_RAM(CFG_RAM)) u_ld (
+               .RQ_MULS(RQ_MULS), .CFG_RAM(BUF_RAM)) u_ld (
     .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(start), .start_i(ld_start), .op_i(op), .pc_i(head_pc),
     .sp_col_i(sp_col), .cols_i(cols), .sp_addr_i(sp_addr), .rows_i(rows), .host_stride_i(host_stride),
     .host_addr_i(host_addr), .acc_addr_i(acc_addr), .pool_i(pool), .pool_stride_i(pool_stride),

@@ -19,7 +19,8 @@ module pb_fetch #(
   parameter int PCW = 32,
   parameter int HAW = 32,   // host address bits (clog2(HOST_BYTES))
   parameter int RCW = 16,   // row count bits of an instruction that can pass its checks
-  parameter int AW  = 16    // row address bits (max of clog2(SP_ROWS), clog2(ACC_ROWS))
+  parameter int AW  = 16,   // row address bits (max of clog2(SP_ROWS), clog2(ACC_ROWS))
+  parameter int BUF_RAM = 0 // the tail of the queue in block RAM (1) or in flip-flops (0)
 ) (
   input  logic           clk_i,
   input  logic           rst_ni,
@@ -138,8 +139,9 @@ module pb_fetch #(
   end
 
   // The head (entry 0) is a register; entries 1..3 (the tail) are a ring of DEPTH words in a
-  // memory (block RAM: flip-flops loaded from the response port each take a logic cell of their
-  // own). Tail entry k (1 <= k < count) is at ring index rp + k - 1; a pop advances rp. An arriving
+  // memory: block RAM with BUF_RAM = 1 (on the iCE40, flip-flops loaded from the response port
+  // each take a logic cell of their own), else flip-flops (a block RAM's clock-to-output, 5.8 ns
+  // on the ECP5, would start the path through the pre-decoder; docs/fpga.md). Tail entry k (1 <= k < count) is at ring index rp + k - 1; a pop advances rp. An arriving
   // word that lands behind the head goes to ring index rp + count - 1 (the same index with or
   // without a pop in that cycle). The ring's registered read port reads entry 1 of the next cycle
   // (index rp + pop); when that entry is the word arriving in this cycle (count - pop = 1 with a
@@ -149,7 +151,10 @@ module pb_fetch #(
   logic [1:0]    rp_q, rp_d, wa;
   logic          ring_we, sel_d, sel_q;
   logic [SW-1:0] ring_q, byp_q;
-  (* ram_style = "block", no_rw_check *)
+  /* verilator lint_off UNUSEDPARAM */  // used in an attribute (Yosys)
+  localparam RING_STYLE = (BUF_RAM != 0) ? "block" : "logic";
+  /* verilator lint_on UNUSEDPARAM */
+  (* ram_style = RING_STYLE, no_rw_check *)
   logic [SW-1:0] ring [0:DEPTH-1];
   assign rp_d    = rp_q + 2'(pop);
   assign wa      = rp_q + 2'(count_q) - 2'd1;

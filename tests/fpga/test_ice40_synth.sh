@@ -57,5 +57,5 @@ refuses() { # refuses EXPECTED-MESSAGE VAR=VALUE...
 check "flow.sh refuses RQ_LANES=3 at N=4" refuses "RQ_LANES=3 is not a divisor of N=4" RQ_LANES=3
 check "flow.sh refuses CNT_W=32" refuses "CNT_W=32 is not in 33..64" CNT_W=32
 check "flow.sh refuses RQ_MULS=7" refuses "RQ_MULS=7 is not in 3..6" RQ_MULS=7
-check "flow.sh refuses CFG_RAM=2" refuses "CFG_RAM=2 is not 0 or 1" CFG_RAM=2
+check "flow.sh refuses BUF_RAM=2" refuses "BUF_RAM=2 is not 0 or 1" BUF_RAM=2
 check_done "fpga/ice40_synth"

@@ -47,7 +47,7 @@ TOOLS="verilator iverilog" bad_param RQ_LANES 8 pb_error_RQ_LANES_is_not_a_divis
 TOOLS="verilator yosys iverilog" bad_param CNT_W 32 pb_error_CNT_W_is_not_in_33_to_64
 TOOLS="verilator yosys iverilog" bad_param RQ_MULS 2 pb_error_RQ_MULS_is_not_in_3_to_6
 TOOLS="verilator yosys iverilog" bad_param RQ_MULS 7 pb_error_RQ_MULS_is_not_in_3_to_6
-TOOLS="verilator yosys iverilog" bad_param CFG_RAM 2 pb_error_CFG_RAM_is_not_0_or_1
+TOOLS="verilator yosys iverilog" bad_param BUF_RAM 2 pb_error_BUF_RAM_is_not_0_or_1
 # ... but a legal instance of a core whose defaults would be illegal elaborates: the FPGA flows read
 # the RTL with the board's RQ_LANES as the default (PB_RQ_LANES) and set N on the board's top, so
 # Yosys also holds pb_core at its default N = 16 with RQ_LANES = 3 (unused)
