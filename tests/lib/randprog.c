@@ -214,7 +214,13 @@ static void emit_fault(sb_t *b, rng_t *r, const pb_hw_t *hw, int fault, uint32_t
 }
 
 char *randprog(const pb_hw_t *hw, uint64_t seed, uint64_t data_seed, int len, int fault) {
+  if (hw->host_bytes < 0x10000u) { /* the data layout (LAY) needs 64 KiB */
+    fprintf(stderr, "randprog: host memory of %u bytes, the data layout needs 65536 at least\n",
+            (unsigned)hw->host_bytes);
+    abort();
+  }
   sb_t b = {malloc(1 << 16), 0, 1 << 16};
+  if (!b.s) abort();
   b.s[0] = 0;
   rng_t r = {seed};
   out(&b, "; randprog seed 0x%llx data seed 0x%llx fault %d\n", (unsigned long long)seed,
