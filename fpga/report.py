@@ -30,7 +30,8 @@ def main():
     bitstream = sys.argv[5] if len(sys.argv) > 5 else ""
     seconds = sys.argv[6] if len(sys.argv) > 6 else ""
     name, device, resources = BOARDS[board]
-    env = {k: os.environ.get(k, "?") for k in ("N", "SP_ROWS", "ACC_ROWS", "HOST_BYTES", "RQ_LANES", "CNT_W", "SEED")}
+    env = {k: os.environ.get(k, "?") for k in ("N", "SP_ROWS", "ACC_ROWS", "HOST_BYTES", "RQ_LANES", "CNT_W",
+                                               "RQ_MULS", "BUF_RAM", "SEED")}
 
     util, fmax = {}, {}
     rep = os.path.join(out, "nextpnr.json")
@@ -57,7 +58,8 @@ def main():
 
     lines = [f"Protobrain FPGA report: {board} ({name}, {device})",
              f"configuration: N={env['N']} SP_ROWS={env['SP_ROWS']} ACC_ROWS={env['ACC_ROWS']} "
-             f"HOST_BYTES={env['HOST_BYTES']} RQ_LANES={env['RQ_LANES']} CNT_W={env['CNT_W']}",
+             f"HOST_BYTES={env['HOST_BYTES']} RQ_LANES={env['RQ_LANES']} CNT_W={env['CNT_W']} "
+             f"RQ_MULS={env['RQ_MULS']} BUF_RAM={env['BUF_RAM']}",
              f"target clock: {freq:g} MHz, nextpnr seed {env['SEED']}",
              "utilization (nextpnr):"]
     over = []

@@ -34,9 +34,10 @@ hw_env = N=$(word 1,$(1)) SP_ROWS=$(word 2,$(1)) ACC_ROWS=$(word 3,$(1)) HOST_BY
 # this for the netlist builds below, which set the parameters themselves)
 lanes_ok = $(if $(shell [ $$(( $(word 1,$(1)) % $(word 5,$(1)) )) = 0 ] 2> /dev/null && echo y),,\
              $(error mk/fpga.mk: $(2): RQ_LANES=$(word 5,$(1)) is not a divisor of N=$(word 1,$(1))))
-$(call lanes_ok,$(ICE40_HW),ICE40_HW)
-$(call lanes_ok,$(ECP5_HW),ECP5_HW)
-$(call lanes_ok,$(LANES_HW),LANES_HW)
+# every configuration has all eight words (a short list would leave the area options empty)
+words_ok = $(if $(filter 8,$(words $(1))),,$(error mk/fpga.mk: $(2) has $(words $(1)) words, not 8 \
+             (N SP_ROWS ACC_ROWS HOST_BYTES RQ_LANES CNT_W RQ_MULS BUF_RAM): "$(1)"))
+$(foreach c,ICE40_HW ECP5_HW LANES_HW,$(call words_ok,$($(c)),$(c))$(call lanes_ok,$($(c)),$(c)))
 FPGA_SRC := $(RTL_ALL) $(wildcard fpga/rtl/*.sv) fpga/flow.sh fpga/report.py
 
 .PHONY: fpga-ice40 fpga-ice40-shell fpga-ecp5 fpga-netsim

@@ -139,15 +139,15 @@ module pb_fetch #(
   end
 
   // The head (entry 0) is a register; entries 1..3 (the tail) are a ring of DEPTH words in a
-  // memory: block RAM with BUF_RAM = 1 (on the iCE40, flip-flops loaded from the response port
-  // each take a logic cell of their own), else flip-flops (a block RAM's clock-to-output, 5.8 ns
-  // on the ECP5, would start the path through the pre-decoder; docs/fpga.md). Tail entry k (1 <= k < count) is at ring index rp + k - 1; a pop advances rp. An arriving
-  // word that lands behind the head goes to ring index rp + count - 1 (the same index with or
-  // without a pop in that cycle). The ring's registered read port reads entry 1 of the next cycle
-  // (index rp + pop); when that entry is the word arriving in this cycle (count - pop = 1 with a
-  // response) the read is skipped and the word is taken from byp_q, which holds the response of
-  // the previous cycle (sel_q says which). The memory is never read and written at one index in
-  // the same cycle.
+  // memory: block RAM with BUF_RAM = 1 (on the iCE40, flip-flops loaded from the response port each
+  // take a logic cell of their own), else flip-flops (a block RAM's clock-to-output, 5.8 ns on the
+  // ECP5, would start the path through the pre-decoder; docs/fpga.md). Tail entry k (1 <= k <
+  // count) is at ring index rp + k - 1; a pop advances rp. An arriving word that lands behind the
+  // head goes to ring index rp + count - 1 (the same index with or without a pop in that cycle).
+  // The ring's registered read port reads entry 1 of the next cycle (index rp + pop); when that
+  // entry is the word arriving in this cycle (count - pop = 1 with a response) the read is skipped
+  // and the word is taken from byp_q, which holds the response of the previous cycle (sel_q says
+  // which). The memory is never read and written at one index in the same cycle.
   logic [1:0]    rp_q, rp_d, wa;
   logic          ring_we, sel_d, sel_q;
   logic [SW-1:0] ring_q, byp_q;

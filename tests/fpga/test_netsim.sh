@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Netlist re-simulation: the core as synth_ice40 maps it at the iCE40 board's parameters (N=1,
-# 256 scratchpad and accumulator rows, 64 KiB, RQ_LANES=1, CNT_W=33; mk/fpga.mk ICE40_HW), written by Yosys (write_verilog) and simulated with Yosys's
+# 256 scratchpad and accumulator rows, 64 KiB, RQ_LANES=1, CNT_W=33, RQ_MULS=6, BUF_RAM=1;
+# mk/fpga.mk ICE40_HW), written by Yosys (write_verilog) and simulated with Yosys's
 # iCE40 cell models (cells_sim.v) under Verilator, runs the RTL co-simulation tests in lock step
 # with the C model: every scratchpad, accumulator and host write of every instruction, every issue
 # cycle, the final status, counters and memories. Programs: the random valid and invalid programs

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # `verilator --lint-only -Wall` of the whole core at N = 4 and 16 (every waiver is a commented
 # lint_off in the source), and an Icarus -g2012 compile of it; parameters the core cannot be built
-# with refused (CNT_W by Verilator, Yosys and Icarus; RQ_LANES by Verilator and Icarus) while a
-# board whose defaults would be illegal elaborates in Yosys. One counted case per check.
+# with refused (CNT_W, RQ_MULS, BUF_RAM by Verilator, Yosys and Icarus; RQ_LANES by Verilator and
+# Icarus) while a board whose defaults would be illegal elaborates in Yosys; BUF_RAM's effect on
+# Yosys's RAM mapping. One counted case per check.
 cd "$(dirname "$0")/../.."
 VERILATOR=${VERILATOR:-verilator}
 IVERILOG=${IVERILOG:-iverilog}
@@ -62,5 +63,24 @@ if $VERILATOR --lint-only -Wall -Irtl --top-module pb_core -GN=4 -GRQ_LANES=2 -G
 else
   fail=$((fail + 1)); echo "FAIL: verilator lint at N=4 RQ_LANES=2 CNT_W=33:"; head -20 build/logs/lint_params.txt
 fi
+# BUF_RAM reaches Yosys (a ram_style attribute from a parameter: pb_fetch's parameter, the
+# PB_BUF_RAM macro of pb_host_mem): block RAMs with 1, none with 0 (synth_ice40 up to its RAM mapping)
+for b in 0 1; do
+  log=build/logs/lint_buf_ram$b.txt
+  if $YOSYS -q -p "read_verilog -sv -Irtl rtl/pb_fetch.sv; chparam -set BUF_RAM $b pb_fetch;
+        synth_ice40 -top pb_fetch -run :map_ffram; tee -q -o $log.fetch stat; design -reset;
+        read_verilog -sv -Ifpga/rtl -DPB_BUF_RAM=$b fpga/rtl/pb_host_mem.sv;
+        synth_ice40 -top pb_host_mem -run :map_ffram; tee -q -o $log.mem stat" > $log 2>&1; then
+    f=$(awk '/SB_RAM40_4K/ {n += $2} END {print n + 0}' $log.fetch)
+    m=$(awk '/SB_RAM40_4K/ {n += $2} END {print n + 0}' $log.mem)
+    if { [ $b = 0 ] && [ "$f$m" = 00 ]; } || { [ $b = 1 ] && [ "$f" -gt 0 ] && [ "$m" -gt 0 ]; }; then
+      pass=$((pass + 1))
+    else
+      fail=$((fail + 1)); echo "FAIL: BUF_RAM=$b: pb_fetch $f, pb_host_mem $m SB_RAM40_4K"
+    fi
+  else
+    fail=$((fail + 1)); echo "FAIL: yosys BUF_RAM=$b:"; tail -5 $log
+  fi
+done
 echo "# rtl/lint: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -88,9 +88,9 @@ build() { # build NAME UNIT N [RQ_LANES [-GPARAM=VALUE...]]
     --Mdir "$B/$1" -o "$tb" $srcs "$ROOT/$SRC/$tb.cpp"
 }
 # ld_n4_l1, ld_n16_l4: fewer requantizer lanes than columns (RQ_LANES, hw.rq_lanes); *_n1p: the
-# choices pb_ld_unit makes at N = 1 (whose configuration the hand cases of tb_ld do not fit):
-# lanes with six multipliers (RQ_MULS, pb_requant MULS) and CONFIG's entries in a block RAM
-# (CFG_RAM), with and without HOLD_MULT
+# iCEBreaker build's area options (mk/fpga.mk ICE40_HW; its N = 1 the hand cases of tb_ld do not
+# fit): lanes with six multipliers (RQ_MULS, pb_requant MULS) and CONFIG's entries in a block RAM
+# (CFG_RAM, pb_core's BUF_RAM), with and without HOLD_MULT
 BUILDS=("ld_n4 ld 4" "ld_n4_l1 ld 4 1" "st_n4 st 4" "st_n16 st 16" "ld_n16 ld 16" "ld_n16_l4 ld 16 4"
         "ld_n4_n1p ld 4 4 -GRQ_MULS=6 -GCFG_RAM=1" "ld_n4_l1_n1p ld 4 1 -GRQ_MULS=6 -GCFG_RAM=1"
         "ld_n16_ram ld 16 16 -GCFG_RAM=1")
