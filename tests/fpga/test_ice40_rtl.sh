@@ -10,10 +10,10 @@ cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
 for c in ice40 lanes; do
   V=$(tr a-z A-Z <<< $c)_HW
-  read -r N SP ACC HOST LANES CNTW MULS CFGR <<< "$(make -s --no-print-directory print-$V)"
-  check "verilator -Wall lint at $V: N=$N SP_ROWS=$SP ACC_ROWS=$ACC HOST_BYTES=$HOST RQ_LANES=$LANES CNT_W=$CNTW RQ_MULS=$MULS BUF_RAM=$CFGR" \
+  read -r N SP ACC HOST LANES CNTW MULS BUFR <<< "$(make -s --no-print-directory print-$V)"
+  check "verilator -Wall lint at $V: N=$N SP_ROWS=$SP ACC_ROWS=$ACC HOST_BYTES=$HOST RQ_LANES=$LANES CNT_W=$CNTW RQ_MULS=$MULS BUF_RAM=$BUFR" \
     ${VERILATOR:-verilator} --lint-only -Wall -Irtl --top-module pb_core -GN=$N -GSP_ROWS=$SP -GACC_ROWS=$ACC \
-    "-GHOST_BYTES=64'd$HOST" -GRQ_LANES=$LANES -GCNT_W=$CNTW -GRQ_MULS=$MULS -GBUF_RAM=$CFGR rtl/*.sv
+    "-GHOST_BYTES=64'd$HOST" -GRQ_LANES=$LANES -GCNT_W=$CNTW -GRQ_MULS=$MULS -GBUF_RAM=$BUFR rtl/*.sv
   B=build/fpga/tests/$c
   check "random programs, RTL at $V" "$B/test_cosim_random"
   grep -E "^$c|^test_cosim_random" "$CHECK_TMP/out" | head -8 | sed 's/^/    /'
